@@ -1,0 +1,25 @@
+package dev.klcrypt.daemon;
+
+/**
+ * A part of the daemon wired in at start-up (metrics, sd_notify, the volume table, power-state
+ * requests). Found with {@link java.util.ServiceLoader} by {@code klcryptd}, or passed to {@link
+ * Daemon#start} directly.
+ */
+public interface DaemonExtension {
+  /**
+   * Called once the filesystem is mounted and before the control socket accepts connections:
+   * register control operations, listeners, open volumes from a table. Throwing aborts the start.
+   */
+  default void started(DaemonContext context) throws Exception {}
+
+  /**
+   * Called when the daemon is ready to serve (control socket listening): e.g. sd_notify READY=1.
+   */
+  default void ready(DaemonContext context) {}
+
+  /**
+   * Called first on shutdown, before the control socket closes (e.g. sd_notify STOPPING=1). Must
+   * not throw.
+   */
+  default void stopping(DaemonContext context) {}
+}

@@ -1,0 +1,101 @@
+package dev.klcrypt.daemon.control;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.klcrypt.daemon.errno.Errno;
+import dev.klcrypt.daemon.errno.ErrnoMapping;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per connection: parses each line-delimited frame, runs it on the worker executor (requests of
+ * one connection in order, so replies match requests), and writes one reply line. Bad input gets an
+ * error reply and the connection stays open.
+ */
+final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
+  private static final Logger LOG = LoggerFactory.getLogger(ControlRequestHandler.class);
+
+  private final ControlDispatcher dispatcher;
+  private final ControlRequestParser parser;
+  private final Executor workers;
+  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+  ControlRequestHandler(ControlDispatcher dispatcher, Executor workers) {
+    this.dispatcher = dispatcher;
+    this.parser = new ControlRequestParser(dispatcher.mapper());
+    this.workers = workers;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+    ControlRequest request;
+    try {
+      request = parser.parse(new ByteBufInputStream(frame.duplicate()));
+    } catch (RuntimeException refused) {
+      Errno errno = ErrnoMapping.of(refused);
+      LOG.info("control request refused: {}", refused.getMessage());
+      enqueue(ctx, () -> dispatcher.error(errno, refused.getMessage()));
+      return;
+    } finally {
+      frame.setZero(0, frame.capacity()); // the frame may carry a base64 passphrase
+    }
+    enqueue(ctx, () -> dispatcher.dispatch(request));
+  }
+
+  private void enqueue(ChannelHandlerContext ctx, java.util.function.Supplier<ObjectNode> work) {
+    tail =
+        tail.thenRunAsync(
+                () -> {
+                  ObjectNode reply = work.get();
+                  write(ctx, reply);
+                },
+                workers)
+            .exceptionally(
+                failure -> {
+                  LOG.error("control reply failed: {}", failure.toString());
+                  return null;
+                });
+  }
+
+  private void write(ChannelHandlerContext ctx, ObjectNode reply) {
+    byte[] json;
+    try {
+      json = dispatcher.mapper().writeValueAsBytes(reply);
+    } catch (JsonProcessingException e) {
+      json =
+          ("{\"ok\":false,\"errno\":5,\"error\":\"reply not serializable\"}")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(json, new byte[] {'\n'}));
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      // the frame decoder drops bytes up to the next newline, then serving continues on this
+      // connection
+      enqueue(
+          ctx,
+          () ->
+              dispatcher.error(
+                  Errno.EMSGSIZE,
+                  "request longer than " + ControlServer.MAX_REQUEST_BYTES + " bytes"));
+      return;
+    }
+    if (cause instanceof IOException) {
+      LOG.debug("control connection error: {}", cause.toString());
+    } else {
+      LOG.warn("control connection error: {}", cause.toString());
+    }
+    ctx.close();
+  }
+}
