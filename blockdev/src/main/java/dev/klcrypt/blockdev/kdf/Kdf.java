@@ -1,0 +1,158 @@
+package dev.klcrypt.blockdev.kdf;
+
+import dev.klcrypt.blockdev.KdfMemoryLimitException;
+import dev.klcrypt.keylocker.memory.ClearKey;
+import java.util.Arrays;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator;
+import org.bouncycastle.crypto.params.Argon2Parameters;
+import org.bouncycastle.crypto.params.KeyParameter;
+
+/**
+ * Key derivation for keyslots and digests: PBKDF2-HMAC and Argon2i/id (v1.3), both from Bouncy
+ * Castle.
+ *
+ * <p>Bouncy Castle takes and returns {@code byte[]}, so the passphrase and the derived key briefly
+ * exist on the heap: both arrays are wiped right after use, and the output is moved into a {@link
+ * ClearKey} at once. Bouncy Castle's own internal state (HMAC pads, Argon2 memory blocks) cannot be
+ * reached to wipe; it becomes garbage when the call returns.
+ */
+public final class Kdf {
+  /** cryptsetup's lower bounds. */
+  public static final int MIN_PBKDF2_ITERATIONS = 1000;
+
+  public static final int MIN_ARGON2_TIME = 4;
+  public static final int DEFAULT_ARGON2_MEMORY_KIB = 1024 * 1024;
+  public static final int MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024;
+
+  private Kdf() {}
+
+  /** A default ceiling for Argon2 memory: three quarters of the JVM's maximum heap. */
+  public static long defaultMemoryCeilingKiB() {
+    return Runtime.getRuntime().maxMemory() / 1024 / 4 * 3;
+  }
+
+  /**
+   * Derives {@code length} bytes from the passphrase with concrete costs. Refuses before allocating
+   * when an Argon2 memory cost exceeds {@code memoryCeilingKiB}.
+   *
+   * @param where names the keyslot in messages, e.g. "keyslot 1"
+   */
+  public static ClearKey derive(
+      Passphrase passphrase,
+      KdfSpec spec,
+      byte[] salt,
+      int length,
+      long memoryCeilingKiB,
+      String where)
+      throws KdfMemoryLimitException {
+    if (spec.isArgon2() && spec.memoryKiB() > memoryCeilingKiB) {
+      throw new KdfMemoryLimitException(
+          where + " (" + spec.type().luksName() + ")", spec.memoryKiB(), memoryCeilingKiB);
+    }
+    byte[] pw = passphrase.heapCopyForKdf();
+    byte[] out = null;
+    try {
+      out =
+          spec.isArgon2()
+              ? argon2(spec, pw, salt, length)
+              : pbkdf2(spec.hash(), pw, salt, spec.iterations(), length);
+      return ClearKey.copyOf(out, 0, length);
+    } finally {
+      Arrays.fill(pw, (byte) 0);
+      if (out != null) {
+        Arrays.fill(out, (byte) 0);
+      }
+    }
+  }
+
+  /**
+   * PBKDF2 over a clear key (the LUKS volume-key digest). The digest itself is not secret; the
+   * key's heap copy is wiped before returning.
+   */
+  public static byte[] pbkdf2OfKey(
+      ClearKey key, HashAlgorithm hash, byte[] salt, int iterations, int length) {
+    byte[] k = new byte[key.length()];
+    try {
+      java.lang.foreign.MemorySegment.copy(
+          key.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, k, 0, k.length);
+      return pbkdf2(hash, k, salt, iterations, length);
+    } finally {
+      Arrays.fill(k, (byte) 0);
+    }
+  }
+
+  /** Fills the costs a spec leaves open: benchmarked PBKDF2 iterations, Argon2 defaults. */
+  public static KdfSpec resolve(KdfSpec spec) {
+    if (!spec.isArgon2()) {
+      int iter = spec.iterations();
+      if (iter == 0) {
+        iter = benchmarkPbkdf2(spec.hash(), spec.iterTimeMillis());
+      }
+      return new KdfSpec(
+          spec.type(),
+          spec.hash(),
+          Math.max(MIN_PBKDF2_ITERATIONS, iter),
+          0,
+          0,
+          0,
+          spec.iterTimeMillis());
+    }
+    int mem = spec.memoryKiB();
+    if (mem == 0) {
+      mem = (int) Math.min(DEFAULT_ARGON2_MEMORY_KIB, defaultMemoryCeilingKiB() / 3 * 2);
+    }
+    int time = spec.time() == 0 ? MIN_ARGON2_TIME : spec.time();
+    int cpus =
+        spec.parallelism() == 0
+            ? Math.min(4, Runtime.getRuntime().availableProcessors())
+            : spec.parallelism();
+    return new KdfSpec(spec.type(), spec.hash(), 0, mem, time, cpus, spec.iterTimeMillis());
+  }
+
+  /**
+   * Iterations of PBKDF2-HMAC-{@code hash} that take about {@code millis} here (cryptsetup's
+   * --iter-time), at least {@link #MIN_PBKDF2_ITERATIONS}.
+   */
+  public static int benchmarkPbkdf2(HashAlgorithm hash, int millis) {
+    byte[] pw = "klcrypt-benchmark".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] salt = new byte[32];
+    int probe = 20_000;
+    long t0 = System.nanoTime();
+    byte[] out = pbkdf2(hash, pw, salt, probe, 32);
+    long ns = Math.max(1, System.nanoTime() - t0);
+    Arrays.fill(out, (byte) 0);
+    long iter = probe * (millis * 1_000_000L) / ns;
+    return (int) Math.max(MIN_PBKDF2_ITERATIONS, Math.min(Integer.MAX_VALUE, iter));
+  }
+
+  static byte[] pbkdf2(HashAlgorithm hash, byte[] pw, byte[] salt, int iterations, int length) {
+    PKCS5S2ParametersGenerator gen = new PKCS5S2ParametersGenerator(hash.newDigest());
+    gen.init(pw, salt, iterations);
+    KeyParameter kp = (KeyParameter) gen.generateDerivedParameters(length * 8);
+    byte[] key = kp.getKey();
+    byte[] copy = Arrays.copyOf(key, key.length);
+    Arrays.fill(key, (byte) 0);
+    return copy;
+  }
+
+  private static byte[] argon2(KdfSpec spec, byte[] pw, byte[] salt, int length) {
+    int type =
+        spec.type() == KdfSpec.Type.ARGON2I
+            ? Argon2Parameters.ARGON2_i
+            : Argon2Parameters.ARGON2_id;
+    Argon2Parameters params =
+        new Argon2Parameters.Builder(type)
+            .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+            .withIterations(spec.time())
+            .withMemoryAsKB(spec.memoryKiB())
+            .withParallelism(spec.parallelism())
+            .withSalt(salt)
+            .build();
+    Argon2BytesGenerator gen = new Argon2BytesGenerator();
+    gen.init(params);
+    byte[] out = new byte[length];
+    gen.generateBytes(pw, out);
+    return out;
+  }
+}
