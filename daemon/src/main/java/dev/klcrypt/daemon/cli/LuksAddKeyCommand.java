@@ -22,12 +22,6 @@ final class LuksAddKeyCommand implements Callable<Integer> {
   @Option(names = "--new-keyfile", paramLabel = "F", description = "the new passphrase from F")
   String newKeyFile;
 
-  @Option(
-      names = {"--type", "-M"},
-      paramLabel = "TYPE",
-      description = "luks2 (default) or luks1: picks the default KDF")
-  String type = "luks2";
-
   @Mixin KdfOptions kdf;
 
   @Parameters(index = "0", paramLabel = "IMAGE")
@@ -43,8 +37,7 @@ final class LuksAddKeyCommand implements Callable<Integer> {
       throw new CommandFailedException(
           ExitCode.WRONG_PARAMETERS, "Only one of the passphrases can come from stdin.");
     }
-    LuksType luksType =
-        type.equalsIgnoreCase("luks1") || isLuks1(image) ? LuksType.LUKS1 : LuksType.LUKS2;
+    LuksType luksType = LuksImage.type(image);
     PassphraseInput input = PassphraseInput.system();
     byte[] existing = input.read(keyFile, "Enter any existing passphrase: ", false);
     try (Passphrase existingPassphrase = Passphrase.fromBytes(existing)) {
@@ -58,13 +51,5 @@ final class LuksAddKeyCommand implements Callable<Integer> {
       }
     }
     return ExitCode.SUCCESS.code();
-  }
-
-  /** The LUKS version is the big-endian u16 after the 6-byte magic, in both formats. */
-  private static boolean isLuks1(Path image) throws java.io.IOException {
-    try (java.io.InputStream in = java.nio.file.Files.newInputStream(image)) {
-      byte[] head = in.readNBytes(8);
-      return head.length == 8 && head[6] == 0 && head[7] == 1;
-    }
   }
 }
