@@ -1,0 +1,178 @@
+package dev.klcrypt.daemon.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.klcrypt.daemon.errno.Errno;
+import dev.klcrypt.daemon.fuse.FuseOp;
+import dev.klcrypt.daemon.fuse.FuseOpListener;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class KlcryptMetricsTest {
+  private final KlcryptMetrics metrics = new KlcryptMetrics();
+
+  private static Map<String, String> io(String volume, String op) {
+    return Map.of("volume", volume, "op", op);
+  }
+
+  @Test
+  void volumeCountersAndHistogramsMoveWithIoThroughTheFuseListener() {
+    FuseOpListener fuse = metrics.fuseListener();
+    PrometheusText before = PrometheusText.parse(metrics.scrape());
+    assertThat(before.find("klcrypt_volume_ops_total", io("data", "read"))).isEmpty();
+
+    fuse.completed(FuseOp.READ, "data", 4096, 80_000); // 80 us
+    fuse.completed(FuseOp.READ, "data", 65536, 3_000_000); // 3 ms
+    fuse.completed(FuseOp.WRITE, "data", 512, 400_000);
+    fuse.completed(FuseOp.FSYNC, "data", 0, 20_000_000);
+    fuse.completed(FuseOp.GETATTR, "data", 0, 1_000); // metadata: not volume I/O
+    fuse.completed(FuseOp.READDIR, "", 0, 1_000);
+    fuse.failed(FuseOp.WRITE, "data", Errno.ENODEV, 5_000);
+    fuse.failed(FuseOp.WRITE, "data", Errno.ENODEV, 5_000);
+    fuse.failed(FuseOp.READ, "data", Errno.EIO, 5_000);
+    fuse.failed(FuseOp.GETATTR, "", Errno.ENOENT, 5_000);
+
+    PrometheusText after = PrometheusText.parse(metrics.scrape());
+    assertThat(after.type("klcrypt_volume_ops_total")).isEqualTo("counter");
+    assertThat(after.type("klcrypt_volume_latency_seconds")).isEqualTo("histogram");
+    assertThat(after.value("klcrypt_volume_ops_total", io("data", "read"))).isEqualTo(2);
+    assertThat(after.value("klcrypt_volume_io_bytes_total", io("data", "read"))).isEqualTo(69632);
+    assertThat(after.value("klcrypt_volume_ops_total", io("data", "write"))).isEqualTo(1);
+    assertThat(after.value("klcrypt_volume_io_bytes_total", io("data", "write"))).isEqualTo(512);
+    assertThat(after.value("klcrypt_volume_ops_total", io("data", "flush"))).isEqualTo(1);
+    assertThat(after.find("klcrypt_volume_io_bytes_total", io("data", "flush"))).isEmpty();
+    assertThat(after.value("klcrypt_volume_latency_seconds_count", io("data", "read")))
+        .isEqualTo(2);
+    assertThat(after.value("klcrypt_volume_latency_seconds_sum", io("data", "read")))
+        .isCloseTo(0.00308, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(bucket(after, "read", "1.0E-4")).isEqualTo(1); // the 80 us read
+    assertThat(bucket(after, "read", "0.0025")).isEqualTo(1);
+    assertThat(bucket(after, "read", "0.005")).isEqualTo(2); // + the 3 ms read
+    assertThat(bucket(after, "flush", "0.01")).isZero();
+    assertThat(bucket(after, "flush", "0.025")).isEqualTo(1);
+
+    assertThat(
+            after.value(
+                "klcrypt_fuse_errors_total",
+                Map.of("volume", "data", "op", "write", "errno", "ENODEV")))
+        .isEqualTo(2);
+    assertThat(
+            after.value(
+                "klcrypt_fuse_errors_total",
+                Map.of("volume", "data", "op", "read", "errno", "EIO")))
+        .isEqualTo(1);
+    assertThat(
+            after.value(
+                "klcrypt_fuse_errors_total",
+                Map.of(
+                    "volume",
+                    KlcryptMetrics.ROOT_VOLUME_LABEL,
+                    "op",
+                    "getattr",
+                    "errno",
+                    "ENOENT")))
+        .isEqualTo(1);
+    assertThat(after.samples())
+        .noneMatch(
+            s -> s.name().startsWith("klcrypt_volume") && "".equals(s.labels().get("volume")));
+  }
+
+  private static double bucket(PrometheusText text, String op, String le) {
+    return text.value(
+        "klcrypt_volume_latency_seconds_bucket", Map.of("volume", "data", "op", op, "le", le));
+  }
+
+  @Test
+  void keyLockerPlatformAndFaultMetrics() {
+    AtomicLong enc = new AtomicLong(7);
+    AtomicInteger open = new AtomicInteger(2);
+    metrics.aesKlInstructions("aesenc256kl", enc::get);
+    metrics.aesKlInstructions("aesdecwide256kl", () -> 0);
+    metrics.openVolumes(open::get);
+    metrics.handleFailure("rejected");
+    metrics.handleFailure("rejected");
+    metrics.loadIwKey("hardware-random");
+    metrics.backupAttempt();
+    metrics.backupAttempt();
+    metrics.backupFailure("unsealable");
+    metrics.restoreAttempt();
+    metrics.restoreFailure("wrong-boot");
+    metrics.faultInjected("restore-corrupt");
+    metrics.suspended(true);
+    metrics.keyLockerDisabled(true);
+    metrics.tableProblems(3);
+
+    PrometheusText first = PrometheusText.parse(metrics.scrape());
+    assertThat(first.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
+        .isEqualTo(7);
+    assertThat(first.value("klcrypt_volumes_open", Map.of())).isEqualTo(2);
+    assertThat(first.value("klcrypt_keylocker_handle_failures_total", Map.of("reason", "rejected")))
+        .isEqualTo(2);
+    assertThat(
+            first.value("klcrypt_keylocker_loadiwkey_total", Map.of("source", "hardware-random")))
+        .isEqualTo(1);
+    assertThat(first.value("klcrypt_iwkey_backup_attempts_total", Map.of())).isEqualTo(2);
+    assertThat(first.value("klcrypt_iwkey_backup_failures_total", Map.of("reason", "unsealable")))
+        .isEqualTo(1);
+    assertThat(first.value("klcrypt_iwkey_restore_attempts_total", Map.of())).isEqualTo(1);
+    assertThat(first.value("klcrypt_iwkey_restore_failures_total", Map.of("reason", "wrong-boot")))
+        .isEqualTo(1);
+    assertThat(first.value("klcrypt_faults_injected_total", Map.of("kind", "restore-corrupt")))
+        .isEqualTo(1);
+    assertThat(first.value("klcrypt_platform_suspended", Map.of())).isEqualTo(1);
+    assertThat(first.value("klcrypt_keylocker_disabled", Map.of())).isEqualTo(1);
+    assertThat(first.value("klcrypt_table_problems", Map.of())).isEqualTo(3);
+    assertThat(first.type("klcrypt_platform_suspended")).isEqualTo("gauge");
+
+    enc.addAndGet(1000);
+    open.set(1);
+    metrics.suspended(false);
+    metrics.keyLockerDisabled(false);
+    PrometheusText second = PrometheusText.parse(metrics.scrape());
+    assertThat(second.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
+        .isEqualTo(1007);
+    assertThat(second.value("klcrypt_volumes_open", Map.of())).isEqualTo(1);
+    assertThat(second.value("klcrypt_platform_suspended", Map.of())).isZero();
+    assertThat(second.value("klcrypt_keylocker_disabled", Map.of())).isZero();
+  }
+
+  @Test
+  void closingAVolumeRemovesItsSeriesButNotOthers() {
+    metrics.volume("a").write(4096, 1000);
+    metrics.volume("b").write(4096, 1000);
+    metrics.fuseError("a", "read", Errno.EIO);
+    metrics.removeVolume("a");
+
+    PrometheusText text = PrometheusText.parse(metrics.scrape());
+    assertThat(text.samples()).noneMatch(s -> "a".equals(s.labels().get("volume")));
+    assertThat(text.value("klcrypt_volume_ops_total", io("b", "write"))).isEqualTo(1);
+
+    metrics.volume("a").read(512, 1000); // reopened under the same name: counts start again
+    assertThat(
+            PrometheusText.parse(metrics.scrape())
+                .value("klcrypt_volume_ops_total", io("a", "read")))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void theStrictParserRejectsBrokenExpositions() {
+    assertThatThrownBy(() -> PrometheusText.parse("x_total 1\n"))
+        .hasMessageContaining("without a preceding TYPE");
+    assertThatThrownBy(() -> PrometheusText.parse("# TYPE x counter\nx 1"))
+        .hasMessageContaining("newline");
+    assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n"))
+        .hasMessageContaining("duplicate series");
+    assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx{a=1} 1\n"))
+        .hasMessageContaining("not quoted");
+    assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx one\n"))
+        .hasMessageContaining("not a number");
+    assertThatThrownBy(
+            () ->
+                PrometheusText.parse(
+                    "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum 1\n"))
+        .hasMessageContaining("buckets not increasing");
+  }
+}
