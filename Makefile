@@ -8,12 +8,16 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -ntp
 PREFIX ?= /usr/local
 
-.PHONY: build test run bench fmt clean install
+.PHONY: deps build test run bench fmt clean install
 
-build:
+# Debian packages the build, demo and tests need (installed only when missing).
+deps:
+	bin/install-deps
+
+build: deps
 	$(MVN) -DskipTests install
 
-test:
+test: deps
 	$(MVN) install
 
 run: build
