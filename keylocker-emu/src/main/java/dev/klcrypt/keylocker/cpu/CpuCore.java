@@ -7,7 +7,7 @@ import dev.klcrypt.keylocker.handle.Restrictions;
 import dev.klcrypt.keylocker.memory.ClearKey;
 import dev.klcrypt.keylocker.memory.LockedMemory;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * The emulated CPU's state and the semantics of every Key Locker instruction. The IWKey (128-bit
@@ -24,7 +24,9 @@ final class CpuCore implements AutoCloseable {
   final CpuFeatures features;
   final InstructionCounters counters = new InstructionCounters();
 
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  // StampedLock: one CAS per read acquisition (instructions run concurrently on every thread);
+  // never re-entered.
+  private final StampedLock lock = new StampedLock();
   private final LockedMemory iwKey = LockedMemory.allocate(IWKEY_BYTES);
   private final LockedMemory iwSchedules = LockedMemory.allocate(2L * NativeCore.SCHED_BYTES);
   private final UnwrappedKeyCache cache = new UnwrappedKeyCache(CACHE_SLOTS);
@@ -97,7 +99,7 @@ final class CpuCore implements AutoCloseable {
 
   /** Installs IWKey bytes (from LOADIWKEY or a platform restore). */
   void install(MemorySegment key48, KeySource source, boolean noBackup) {
-    lock.writeLock().lock();
+    long w = lock.writeLock();
     try {
       cache.clear();
       iwKey.segment().copyFrom(key48);
@@ -106,7 +108,7 @@ final class CpuCore implements AutoCloseable {
       iwKeySource = source;
       iwNoBackup = noBackup;
     } finally {
-      lock.writeLock().unlock();
+      lock.unlockWrite(w);
     }
   }
 
@@ -115,14 +117,14 @@ final class CpuCore implements AutoCloseable {
    * wiped.
    */
   void loseIwKey() {
-    lock.writeLock().lock();
+    long w = lock.writeLock();
     try {
       cache.clear();
       iwKey.wipe();
       expandIwKeyLocked();
       iwKeyLoaded = false;
     } finally {
-      lock.writeLock().unlock();
+      lock.unlockWrite(w);
     }
   }
 
@@ -161,11 +163,11 @@ final class CpuCore implements AutoCloseable {
 
   /** Runs {@code body} with the IWKey bytes under the read lock (for sealing a platform backup). */
   void withIwKey(java.util.function.Consumer<MemorySegment> body) {
-    lock.readLock().lock();
+    long r = lock.readLock();
     try {
       body.accept(iwKey.segment());
     } finally {
-      lock.readLock().unlock();
+      lock.unlockRead(r);
     }
   }
 
@@ -205,7 +207,7 @@ final class CpuCore implements AutoCloseable {
     handle[0] = (byte) aad;
     handle[3] = (byte) (aad >>> 24);
     MemorySegment h = MemorySegment.ofArray(handle);
-    lock.readLock().lock();
+    long stamp = lock.readLock();
     try {
       NativeCore.sivSeal(
           macSchedule,
@@ -215,7 +217,7 @@ final class CpuCore implements AutoCloseable {
           h.asSlice(16, 16),
           h.asSlice(32, type.keyBytes()));
     } finally {
-      lock.readLock().unlock();
+      lock.unlockRead(stamp);
     }
     counters.executed(instr, 1);
     return KeyHandle.fromBytes(handle);
@@ -301,19 +303,19 @@ final class CpuCore implements AutoCloseable {
     return new HandleRejectedException(instr, r);
   }
 
-  /** Acquires the read lock, making room in the cache first when it is full. */
-  private void lockForInstruction() {
+  /** Acquires the read lock (returns its stamp), making room in the cache first when it is full. */
+  private long lockForInstruction() {
     if (cache.full()) {
-      lock.writeLock().lock();
+      long w = lock.writeLock();
       try {
         if (cache.full()) {
           cache.clear();
         }
       } finally {
-        lock.writeLock().unlock();
+        lock.unlockWrite(w);
       }
     }
-    lock.readLock().lock();
+    return lock.readLock();
   }
 
   /**
@@ -329,12 +331,12 @@ final class CpuCore implements AutoCloseable {
     boolean aes256 = type == KeyType.AES_256;
     Instruction instr =
         wide ? Instruction.wide(aes256, encrypt) : Instruction.single(aes256, encrypt);
-    lockForInstruction();
+    long r = lockForInstruction();
     try {
       UnwrappedKeyCache.Entry e = checked(cpl, h, type, encrypt, instr);
       NativeCore.blocks(e.schedule(), e.rounds(), !encrypt, data, data);
     } finally {
-      lock.readLock().unlock();
+      lock.unlockRead(r);
     }
     counters.executed(instr, 1);
   }
@@ -364,7 +366,7 @@ final class CpuCore implements AutoCloseable {
     Instruction wideInstr = Instruction.wide(aes256, encrypt);
     Instruction tweakInstr = Instruction.single(aes256, true);
     boolean wide = features.wide();
-    lockForInstruction();
+    long r = lockForInstruction();
     try {
       UnwrappedKeyCache.Entry t = checked(cpl, tweak, type, true, tweakInstr);
       UnwrappedKeyCache.Entry d = checked(cpl, data, type, encrypt, wide ? wideInstr : single);
@@ -384,7 +386,7 @@ final class CpuCore implements AutoCloseable {
             units);
       }
     } finally {
-      lock.readLock().unlock();
+      lock.unlockRead(r);
     }
     long blocks = (unitLen + 15) / 16;
     counters.executed(tweakInstr, units);
@@ -398,14 +400,14 @@ final class CpuCore implements AutoCloseable {
 
   @Override
   public void close() {
-    lock.writeLock().lock();
+    long w = lock.writeLock();
     try {
       cache.close();
       iwKey.close();
       iwSchedules.close();
       iwKeyLoaded = false;
     } finally {
-      lock.writeLock().unlock();
+      lock.unlockWrite(w);
     }
   }
 }

@@ -20,7 +20,7 @@ final class UnwrappedKeyCache implements AutoCloseable {
   private final int capacity;
   // KeyHandle has identity equality (it deliberately has no equals/hashCode over its bytes).
   private final Map<KeyHandle, Entry> entries = new ConcurrentHashMap<>();
-  private int used;
+  private volatile int used;
 
   UnwrappedKeyCache(int capacity) {
     this.capacity = capacity;
@@ -31,7 +31,7 @@ final class UnwrappedKeyCache implements AutoCloseable {
     return entries.get(h);
   }
 
-  synchronized boolean full() {
+  boolean full() {
     return used == capacity;
   }
 
