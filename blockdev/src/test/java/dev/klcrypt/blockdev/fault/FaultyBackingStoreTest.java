@@ -257,6 +257,15 @@ class FaultyBackingStoreTest {
   }
 
   @Test
+  void timeTriggeredFlakeyCycleStartsWhenDueNotWhenNoticed() throws Exception {
+    store.add(step("at 1s flakey up=100ms down=100ms"));
+    advanceMillis(1050); // first operation after the due time: the cycle began at 1000ms
+    assertThat(failure(() -> readSectors(0, 1))).isNull();
+    advanceMillis(50); // 1100ms: down
+    assertThat(failure(() -> readSectors(0, 1))).isEqualTo(FaultErrno.EIO);
+  }
+
+  @Test
   void clearStepEndsActiveRulesButLeavesPendingOnes() throws Exception {
     store.load(
         ScenarioParser.parse(
