@@ -185,7 +185,7 @@ public final class FaultyBackingStore implements BackingStore {
 
   /** Every armed step, in arming order, including spent ones. */
   public List<ArmedFault> list() {
-    fireDue(null, 0, 0);
+    fireDue(null);
     return armed.stream().map(Armed::view).toList();
   }
 
@@ -228,7 +228,7 @@ public final class FaultyBackingStore implements BackingStore {
    * call this from a timer so that {@code at} Key Locker faults happen on time on an idle volume.
    */
   public void fireDueSteps() {
-    fireDue(null, 0, 0);
+    fireDue(null);
   }
 
   private void checkArmable(FaultStep step) {
@@ -373,7 +373,7 @@ public final class FaultyBackingStore implements BackingStore {
    * it out.
    */
   private Plan before(BlockOp op, long offset, long length) {
-    long now = fireDue(op, offset, length);
+    long now = fireDue(op);
     if (powerOff.get() == PowerCut.AfterCut.OFF) {
       count(FaultKind.POWERED_OFF);
       LOG.log(
@@ -473,7 +473,7 @@ public final class FaultyBackingStore implements BackingStore {
    * Advances triggers for an operation ({@code op} null: time triggers only) and fires the due
    * ones.
    */
-  private long fireDue(BlockOp op, long offset, long length) {
+  private long fireDue(BlockOp op) {
     long now = nanoClock.getAsLong();
     for (Armed a : armed) {
       if (a.state() != ArmedFault.State.PENDING) {
@@ -488,7 +488,9 @@ public final class FaultyBackingStore implements BackingStore {
             case Trigger.On on -> op != null && on.op().matches(op);
           };
       if (due) {
-        fire(a, now);
+        // a time-triggered rule starts when it was due, not when an operation noticed it (flakey
+        // cycles line up)
+        fire(a, a.step.trigger() instanceof Trigger.At at ? a.armedAt + at.delay().toNanos() : now);
       }
     }
     return now;
