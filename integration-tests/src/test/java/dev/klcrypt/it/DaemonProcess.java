@@ -19,11 +19,13 @@ final class DaemonProcess implements AutoCloseable {
   private final Path runtimeDir;
   private final Path log;
   private final Process process;
+  private final long logStart;
 
-  private DaemonProcess(Path runtimeDir, Path log, Process process) {
+  private DaemonProcess(Path runtimeDir, Path log, Process process, long logStart) {
     this.runtimeDir = runtimeDir;
     this.log = log;
     this.process = process;
+    this.logStart = logStart;
   }
 
   /** Starts klcryptd and waits until its control socket answers. */
@@ -34,7 +36,8 @@ final class DaemonProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().put("KLCRYPT_JAVA_OPTS", "-Xmx1g");
-    DaemonProcess d = new DaemonProcess(runtimeDir, log, pb.start());
+    long logStart = Files.exists(log) ? Files.size(log) : 0;
+    DaemonProcess d = new DaemonProcess(runtimeDir, log, pb.start(), logStart);
     d.awaitReady();
     return d;
   }
@@ -46,7 +49,7 @@ final class DaemonProcess implements AutoCloseable {
         throw new AssertionError(
             "klcryptd exited with " + process.exitValue() + " while starting:\n" + log());
       }
-      if (Files.exists(controlSocket()) && Files.readString(log).contains("klcryptd ready")) {
+      if (Files.exists(controlSocket()) && log().contains("klcryptd ready")) {
         return;
       }
       Thread.sleep(100);
@@ -74,9 +77,14 @@ final class DaemonProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** What this daemon logged (earlier daemons on the same runtime dir append to the same file). */
   String log() {
     try {
-      return Files.exists(log) ? Files.readString(log) : "<no log>";
+      if (!Files.exists(log)) {
+        return "";
+      }
+      String all = Files.readString(log);
+      return all.substring((int) Math.min(logStart, all.length()));
     } catch (IOException e) {
       return "<unreadable log: " + e.getMessage() + ">";
     }
