@@ -15,9 +15,7 @@ final class SpecText {
   }
 
   static String rate(double rate) {
-    return rate == 1.0
-        ? ""
-        : " rate=" + BigDecimal.valueOf(rate).stripTrailingZeros().toPlainString();
+    return rate == 1.0 ? "" : " rate=" + BigDecimal.valueOf(rate).stripTrailingZeros().toString();
   }
 
   static String seed(OptionalLong seed) {

@@ -216,6 +216,24 @@ class ScenarioParserTest {
         .isEqualTo("now error read errno=EIO");
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "0",
+        "1",
+        "0.5",
+        "25%",
+        "0.30000000000000004",
+        "1e-7",
+        "1E-300",
+        "4.9e-324",
+        "0.00000000000000001"
+      })
+  void oddRatesRoundTrip(String rate) throws Exception {
+    FaultStep s = ScenarioParser.parseStep("error read rate=" + rate);
+    assertThat(ScenarioParser.parseStep(s.text())).as(s.text()).isEqualTo(s);
+  }
+
   @Test
   void windowsLineEndsAndTabsAreAccepted() throws Exception {
     Scenario s = ScenarioParser.parse("klcrypt-faults 1\r\nseed 7\r\nat\t1s\terror read\r\n");
