@@ -65,6 +65,9 @@ public final class FaultyBackingStore implements BackingStore {
     this.nanoClock = b.nanoClock;
     this.keyLocker = b.keyLocker;
     this.defaultSeed = b.seed.orElseGet(() -> System.nanoTime() * SEED_MIX);
+    if (b.seed.isEmpty()) {
+      LOG.log(Level.INFO, () -> "fault store over " + base + " uses seed " + defaultSeed);
+    }
   }
 
   /**
@@ -115,6 +118,9 @@ public final class FaultyBackingStore implements BackingStore {
 
     /**
      * Where Key Locker steps go when they fire; without one, arming a Key Locker step is refused.
+     * The sink runs on the thread of the operation (or {@link #fireDueSteps()} call) that fired the
+     * step, so it should hand the fault off rather than block; if it throws, the failure is logged
+     * and the operation goes on.
      */
     public Builder keyLockerSink(Consumer<KeyLockerFaultSpec> sink) {
       this.keyLocker = Objects.requireNonNull(sink, "sink");
@@ -525,7 +531,11 @@ public final class FaultyBackingStore implements BackingStore {
         LOG.log(
             Level.INFO,
             () -> "fault " + a.id + ": Key Locker fault handed to the platform: " + k.text());
-        keyLocker.accept(k);
+        try {
+          keyLocker.accept(k);
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "fault " + a.id + ": the Key Locker sink failed", e);
+        }
       }
       default -> throw new IllegalStateException("not an action: " + f.text());
     }

@@ -568,6 +568,21 @@ class FaultyBackingStoreTest {
   }
 
   @Test
+  void aFailingKeyLockerSinkDoesNotFailTheOperationThatFiredIt() throws Exception {
+    store.close();
+    store =
+        open(
+            FaultyBackingStore.builder(FileBackingStore.open(image, false))
+                .keyLockerSink(
+                    k -> {
+                      throw new IllegalStateException("platform busy");
+                    }));
+    store.add(step("on read keylocker backup-write-failure"));
+    assertThat(readSectors(0, 1)).isEqualTo(originalSectors(0, 1));
+    assertThat(store.list().getFirst().state()).isEqualTo(ArmedFault.State.DONE);
+  }
+
+  @Test
   void keyLockerStepsAreRefusedWithoutASink() throws Exception {
     FaultStep s = step("keylocker backup-write-failure");
     assertThatThrownBy(() -> store.add(s))
