@@ -3,6 +3,13 @@ package dev.klcrypt.daemon.metrics;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.fuse.FuseOp;
 import dev.klcrypt.daemon.fuse.FuseOpListener;
+import dev.klcrypt.keylocker.backup.BackupRefusedException;
+import dev.klcrypt.keylocker.cpu.EmulatedPlatform;
+import dev.klcrypt.keylocker.cpu.HandleRejectedException;
+import dev.klcrypt.keylocker.cpu.Instruction;
+import dev.klcrypt.keylocker.cpu.InstructionCounters;
+import dev.klcrypt.keylocker.cpu.KeySource;
+import dev.klcrypt.keylocker.cpu.PlatformStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -11,11 +18,13 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * klcrypt's metrics in one Micrometer {@link PrometheusMeterRegistry}, behind typed methods so
@@ -36,19 +45,10 @@ public final class KlcryptMetrics {
 
   private final PrometheusMeterRegistry registry;
   private final Map<String, VolumeMeters> volumes = new ConcurrentHashMap<>();
-  private final AtomicInteger suspended = new AtomicInteger();
-  private final AtomicInteger keyLockerDisabled = new AtomicInteger();
   private final AtomicInteger tableProblems = new AtomicInteger();
 
   public KlcryptMetrics() {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Gauge.builder("klcrypt.platform.suspended", suspended, AtomicInteger::get)
-        .description("1 while volumes are quiesced for S3/S4 suspend, else 0")
-        .register(registry);
-    Gauge.builder("klcrypt.keylocker.disabled", keyLockerDisabled, AtomicInteger::get)
-        .description(
-            "1 after a failed IWKey restore soft-disabled Key Locker (requests fail with ENODEV)")
-        .register(registry);
     Gauge.builder("klcrypt.table.problems", tableProblems, AtomicInteger::get)
         .description("Lines of the volume table refused at the last (re)load")
         .register(registry);
@@ -116,107 +116,121 @@ public final class KlcryptMetrics {
     };
   }
 
-  // ---- Key Locker ----
-
-  /**
-   * Exposes the emulated CPU's count of AES-KL instructions of one kind ({@code aesenc128kl},
-   * {@code aesdecwide256kl}, {@code encodekey256}, ...) as {@code
-   * klcrypt_aeskl_instructions_total{kind}}. The CPU keeps the counts; the supplier is read at
-   * scrape time, so the crypto path pays nothing. Register each kind once.
-   */
-  public void aesKlInstructions(String kind, LongSupplier count) {
-    FunctionCounter.builder("klcrypt.aeskl.instructions", count, c -> (double) c.getAsLong())
-        .description("AES-KL instructions executed by the emulated CPU, by kind")
-        .tag("kind", kind)
-        .register(registry);
-  }
-
-  /**
-   * An AES-KL instruction refused a handle: {@code reason} is e.g. {@code rejected} (ZF=1: tampered
-   * handle, restriction, other IWKey), {@code unavailable} (Key Locker disabled) or {@code fault}
-   * (#GP/#UD).
-   */
-  public void handleFailure(String reason) {
-    Counter.builder("klcrypt.keylocker.handle.failures")
-        .description("AES-KL instructions that refused their key handle, by reason")
-        .tag("reason", reason)
-        .register(registry)
-        .increment();
-  }
-
-  /** A LOADIWKEY ran with this key source ({@code software}, {@code hardware-random}). */
-  public void loadIwKey(String keySource) {
-    Counter.builder("klcrypt.keylocker.loadiwkey")
-        .description("LOADIWKEY executions, by key source")
-        .tag("source", keySource)
-        .register(registry)
-        .increment();
-  }
-
-  /** An IWKey backup to the platform (suspend) was attempted. */
-  public void backupAttempt() {
-    attempts("backup");
-  }
-
-  /** An IWKey backup failed for {@code reason}. */
-  public void backupFailure(String reason) {
-    failures("backup", reason);
-  }
-
-  /** An IWKey restore from the platform (resume) was attempted. */
-  public void restoreAttempt() {
-    attempts("restore");
-  }
-
-  /**
-   * An IWKey restore failed for {@code reason} ({@code missing}, {@code corrupt}, {@code
-   * wrong-boot}, {@code unsealable}, ...); Key Locker is now soft-disabled, so also call {@link
-   * #keyLockerDisabled(boolean)}.
-   */
-  public void restoreFailure(String reason) {
-    failures("restore", reason);
-  }
-
-  private void attempts(String action) {
-    Counter.builder("klcrypt.iwkey." + action + ".attempts")
-        .description("IWKey " + action + " attempts")
-        .register(registry)
-        .increment();
-  }
-
-  private void failures(String action, String reason) {
-    Counter.builder("klcrypt.iwkey." + action + ".failures")
-        .description("IWKey " + action + " failures, by reason")
-        .tag("reason", reason)
-        .register(registry)
-        .increment();
-  }
-
-  // ---- platform, table, faults ----
-
-  /** Volumes are quiesced for suspend ({@code true}) or running again ({@code false}). */
-  public void suspended(boolean value) {
-    suspended.set(value ? 1 : 0);
-  }
-
-  /**
-   * Key Locker is soft-disabled after a failed restore ({@code true}), or usable again after a
-   * reboot.
-   */
-  public void keyLockerDisabled(boolean value) {
-    keyLockerDisabled.set(value ? 1 : 0);
-  }
-
-  /** The number of refused table lines at the last (re)load. */
-  public void tableProblems(int count) {
-    tableProblems.set(count);
-  }
-
-  /** Exposes the number of open volumes, read at scrape time. Register once. */
+  /** Exposes the number of open volumes, read at scrape time. Call once. */
   public void openVolumes(IntSupplier count) {
     Gauge.builder("klcrypt.volumes.open", count, c -> c.getAsInt())
         .description("Volumes currently open")
         .register(registry);
+  }
+
+  // ---- Key Locker and the emulated platform ----
+
+  /**
+   * Exposes the emulated CPU's own counters and the platform's state, read at scrape time so the
+   * crypto path pays nothing: Key Locker instructions by kind, LOADIWKEY by key source, handle
+   * rejections by reason, IWKey backup and restore attempts and failures, emulated cycles, and the
+   * suspended, soft-disabled and boot-number gauges. Call once.
+   */
+  public void bindPlatform(EmulatedPlatform platform) {
+    bindPlatform(platform::counters, platform::status);
+  }
+
+  /** {@link #bindPlatform(EmulatedPlatform)} over suppliers of the same two views. */
+  public void bindPlatform(
+      Supplier<InstructionCounters.Snapshot> counters, Supplier<PlatformStatus> status) {
+    for (Instruction instruction : Instruction.values()) {
+      FunctionCounter.builder(
+              "klcrypt.aeskl.instructions", counters, c -> c.get().count(instruction))
+          .description("Key Locker instructions executed by the emulated CPU, by kind")
+          .tag("kind", label(instruction))
+          .register(registry);
+    }
+    for (KeySource source : KeySource.values()) {
+      FunctionCounter.builder(
+              "klcrypt.keylocker.loadiwkey",
+              counters,
+              c -> c.get().loadIwKeyBySource().getOrDefault(source, 0L))
+          .description("LOADIWKEY executions, by key source")
+          .tag("source", label(source))
+          .register(registry);
+    }
+    for (HandleRejectedException.Reason reason : HandleRejectedException.Reason.values()) {
+      FunctionCounter.builder(
+              "klcrypt.keylocker.handle.failures",
+              counters,
+              c -> c.get().handleRejections().getOrDefault(reason, 0L))
+          .description("AES-KL instructions that refused their key handle (ZF=1), by reason")
+          .tag("reason", label(reason))
+          .register(registry);
+    }
+    cpuCounter(
+        "klcrypt.iwkey.backup.attempts",
+        "IWKey backups to the platform",
+        counters,
+        InstructionCounters.Snapshot::backupAttempts);
+    cpuCounter(
+        "klcrypt.iwkey.backup.failures",
+        "IWKey backups that failed",
+        counters,
+        InstructionCounters.Snapshot::backupFailures);
+    cpuCounter(
+        "klcrypt.iwkey.restore.attempts",
+        "IWKey restores from the platform",
+        counters,
+        InstructionCounters.Snapshot::restoreAttempts);
+    cpuCounter(
+        "klcrypt.iwkey.restore.failures",
+        "IWKey restores that failed (Key Locker is then soft-disabled)",
+        counters,
+        InstructionCounters.Snapshot::restoreFailures);
+    cpuCounter(
+        "klcrypt.keylocker.emulated.cycles",
+        "Cycles the spec's cost figures charge for LOADIWKEY and platform copies",
+        counters,
+        InstructionCounters.Snapshot::emulatedCycles);
+    Gauge.builder("klcrypt.platform.suspended", status, s -> s.get().suspended() ? 1 : 0)
+        .description("1 while the platform is suspended (S3/S4) and volumes are quiesced, else 0")
+        .register(registry);
+    Gauge.builder("klcrypt.keylocker.disabled", status, s -> s.get().softDisabled() ? 1 : 0)
+        .description(
+            "1 after a failed IWKey restore soft-disabled Key Locker (requests fail with ENODEV)")
+        .register(registry);
+    Gauge.builder("klcrypt.platform.boot", status, s -> s.get().bootNumber())
+        .description("The emulated platform's boot number (a reboot loads a fresh IWKey)")
+        .register(registry);
+  }
+
+  private void cpuCounter(
+      String name,
+      String description,
+      Supplier<InstructionCounters.Snapshot> counters,
+      ToLongFunction<InstructionCounters.Snapshot> value) {
+    FunctionCounter.builder(name, counters, c -> value.applyAsLong(c.get()))
+        .description(description)
+        .register(registry);
+  }
+
+  private static String label(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /**
+   * An IWKey restore was refused for {@code reason} (from the resume's {@code RestoreOutcome}); the
+   * CPU's counters give the totals, this counter gives the why.
+   */
+  public void restoreRefused(BackupRefusedException.Reason reason) {
+    Counter.builder("klcrypt.iwkey.restore.refusals")
+        .description("IWKey restores refused, by the reason the platform gave")
+        .tag("reason", label(reason))
+        .register(registry)
+        .increment();
+  }
+
+  // ---- table and faults ----
+
+  /** The number of refused table lines at the last (re)load. */
+  public void tableProblems(int count) {
+    tableProblems.set(count);
   }
 
   /**

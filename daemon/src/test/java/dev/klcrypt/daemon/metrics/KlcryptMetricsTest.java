@@ -6,10 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.fuse.FuseOp;
 import dev.klcrypt.daemon.fuse.FuseOpListener;
+import dev.klcrypt.keylocker.cpu.EmulatedPlatform;
+import dev.klcrypt.keylocker.cpu.HandleRejectedException;
+import dev.klcrypt.keylocker.cpu.KeyLockerCpu;
+import dev.klcrypt.keylocker.cpu.PlatformConfig;
+import dev.klcrypt.keylocker.cpu.PlatformFault;
+import dev.klcrypt.keylocker.cpu.RestoreOutcome;
+import dev.klcrypt.keylocker.handle.KeyHandle;
+import dev.klcrypt.keylocker.handle.Restrictions;
+import dev.klcrypt.keylocker.memory.ClearKey;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class KlcryptMetricsTest {
   private final KlcryptMetrics metrics = new KlcryptMetrics();
@@ -86,57 +96,97 @@ class KlcryptMetricsTest {
   }
 
   @Test
-  void keyLockerPlatformAndFaultMetrics() {
-    AtomicLong enc = new AtomicLong(7);
+  void keyLockerCountersAndPlatformStateComeFromARealEmulatedPlatform(@TempDir Path state) {
     AtomicInteger open = new AtomicInteger(2);
-    metrics.aesKlInstructions("aesenc256kl", enc::get);
-    metrics.aesKlInstructions("aesdecwide256kl", () -> 0);
     metrics.openVolumes(open::get);
-    metrics.handleFailure("rejected");
-    metrics.handleFailure("rejected");
-    metrics.loadIwKey("hardware-random");
-    metrics.backupAttempt();
-    metrics.backupAttempt();
-    metrics.backupFailure("unsealable");
-    metrics.restoreAttempt();
-    metrics.restoreFailure("wrong-boot");
-    metrics.faultInjected("restore-corrupt");
-    metrics.suspended(true);
-    metrics.keyLockerDisabled(true);
     metrics.tableProblems(3);
+    metrics.faultInjected("restore-corrupt");
+    try (EmulatedPlatform platform = EmulatedPlatform.boot(PlatformConfig.defaults(state))) {
+      metrics.bindPlatform(platform);
+      PrometheusText booted = PrometheusText.parse(metrics.scrape());
+      assertThat(booted.value("klcrypt_platform_boot", Map.of())).isEqualTo(1);
+      assertThat(booted.value("klcrypt_keylocker_loadiwkey_total", Map.of("source", "software")))
+          .isEqualTo(1);
+      assertThat(booted.value("klcrypt_iwkey_backup_attempts_total", Map.of())).isEqualTo(1);
+      assertThat(booted.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
+          .isZero();
+      assertThat(booted.value("klcrypt_volumes_open", Map.of())).isEqualTo(2);
+      assertThat(booted.value("klcrypt_table_problems", Map.of())).isEqualTo(3);
+      assertThat(booted.value("klcrypt_faults_injected_total", Map.of("kind", "restore-corrupt")))
+          .isEqualTo(1);
 
-    PrometheusText first = PrometheusText.parse(metrics.scrape());
-    assertThat(first.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
-        .isEqualTo(7);
-    assertThat(first.value("klcrypt_volumes_open", Map.of())).isEqualTo(2);
-    assertThat(first.value("klcrypt_keylocker_handle_failures_total", Map.of("reason", "rejected")))
-        .isEqualTo(2);
-    assertThat(
-            first.value("klcrypt_keylocker_loadiwkey_total", Map.of("source", "hardware-random")))
-        .isEqualTo(1);
-    assertThat(first.value("klcrypt_iwkey_backup_attempts_total", Map.of())).isEqualTo(2);
-    assertThat(first.value("klcrypt_iwkey_backup_failures_total", Map.of("reason", "unsealable")))
-        .isEqualTo(1);
-    assertThat(first.value("klcrypt_iwkey_restore_attempts_total", Map.of())).isEqualTo(1);
-    assertThat(first.value("klcrypt_iwkey_restore_failures_total", Map.of("reason", "wrong-boot")))
-        .isEqualTo(1);
-    assertThat(first.value("klcrypt_faults_injected_total", Map.of("kind", "restore-corrupt")))
-        .isEqualTo(1);
-    assertThat(first.value("klcrypt_platform_suspended", Map.of())).isEqualTo(1);
-    assertThat(first.value("klcrypt_keylocker_disabled", Map.of())).isEqualTo(1);
-    assertThat(first.value("klcrypt_table_problems", Map.of())).isEqualTo(3);
-    assertThat(first.type("klcrypt_platform_suspended")).isEqualTo("gauge");
+      KeyLockerCpu cpu = platform.cpu();
+      KeyHandle handle;
+      try (ClearKey key = ClearKey.allocate(32)) {
+        handle = cpu.encodeKey256(Restrictions.NONE, key);
+      }
+      byte[] block = new byte[16];
+      for (int i = 0; i < 5; i++) {
+        cpu.aesenc256kl(block, handle);
+      }
+      cpu.aesdecwide256kl(new byte[128], handle);
+      platform.replaceIwKeyWithoutBackup(); // the handle now fails authentication (ZF=1)
+      assertThatThrownBy(() -> cpu.aesenc256kl(block, handle))
+          .isInstanceOf(HandleRejectedException.class);
+      assertThat(platform.suspend()).isTrue();
+      PrometheusText suspended = PrometheusText.parse(metrics.scrape());
+      assertThat(suspended.value("klcrypt_platform_suspended", Map.of())).isEqualTo(1);
 
-    enc.addAndGet(1000);
-    open.set(1);
-    metrics.suspended(false);
-    metrics.keyLockerDisabled(false);
-    PrometheusText second = PrometheusText.parse(metrics.scrape());
-    assertThat(second.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
-        .isEqualTo(1007);
-    assertThat(second.value("klcrypt_volumes_open", Map.of())).isEqualTo(1);
-    assertThat(second.value("klcrypt_platform_suspended", Map.of())).isZero();
-    assertThat(second.value("klcrypt_keylocker_disabled", Map.of())).isZero();
+      platform.arm(PlatformFault.RESTORE_CORRUPT);
+      RestoreOutcome outcome = platform.resume();
+      assertThat(outcome.restored()).isFalse();
+      metrics.restoreRefused(outcome.reason());
+
+      PrometheusText after = PrometheusText.parse(metrics.scrape());
+      assertThat(after.value("klcrypt_aeskl_instructions_total", Map.of("kind", "encodekey256")))
+          .isEqualTo(1);
+      assertThat(after.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesenc256kl")))
+          .isEqualTo(5);
+      assertThat(after.value("klcrypt_aeskl_instructions_total", Map.of("kind", "aesdecwide256kl")))
+          .isEqualTo(1);
+      assertThat(
+              after.value(
+                  "klcrypt_keylocker_handle_failures_total", Map.of("reason", "authentication")))
+          .isEqualTo(1);
+      assertThat(after.value("klcrypt_keylocker_loadiwkey_total", Map.of("source", "software")))
+          .isEqualTo(2);
+      assertThat(after.value("klcrypt_iwkey_restore_attempts_total", Map.of())).isEqualTo(1);
+      assertThat(after.value("klcrypt_iwkey_restore_failures_total", Map.of())).isEqualTo(1);
+      assertThat(after.value("klcrypt_iwkey_restore_refusals_total", Map.of("reason", "corrupted")))
+          .isEqualTo(1);
+      assertThat(after.value("klcrypt_platform_suspended", Map.of())).isZero();
+      assertThat(after.value("klcrypt_keylocker_disabled", Map.of())).isEqualTo(1);
+      assertThat(after.value("klcrypt_keylocker_emulated_cycles_total", Map.of())).isPositive();
+
+      platform.reboot();
+      open.set(0);
+      PrometheusText rebooted = PrometheusText.parse(metrics.scrape());
+      assertThat(rebooted.value("klcrypt_keylocker_disabled", Map.of())).isZero();
+      assertThat(rebooted.value("klcrypt_platform_boot", Map.of())).isEqualTo(2);
+      assertThat(rebooted.value("klcrypt_volumes_open", Map.of())).isZero();
+    }
+  }
+
+  @Test
+  void everyExposedMetricFamilyIsDocumentedInOperationsMd(@TempDir Path state) throws Exception {
+    String doc = java.nio.file.Files.readString(Path.of("..", "docs", "OPERATIONS.md"));
+    try (EmulatedPlatform platform = EmulatedPlatform.boot(PlatformConfig.defaults(state))) {
+      metrics.bindPlatform(platform);
+      metrics.openVolumes(() -> 1);
+      metrics.fuseListener().completed(FuseOp.READ, "v", 512, 1000);
+      metrics.fuseListener().failed(FuseOp.READ, "v", Errno.EIO, 1000);
+      metrics.restoreRefused(dev.klcrypt.keylocker.backup.BackupRefusedException.Reason.MISSING);
+      metrics.faultInjected("eio");
+      PrometheusText text = PrometheusText.parse(metrics.scrape());
+      java.util.Set<String> families = new java.util.TreeSet<>();
+      for (PrometheusText.Sample s : text.samples()) {
+        families.add(s.name().replaceAll("_(bucket|count|sum)$", ""));
+      }
+      assertThat(families).hasSizeGreaterThan(15);
+      for (String family : families) {
+        assertThat(doc).as("docs/OPERATIONS.md documents %s", family).contains("`" + family + "`");
+      }
+    }
   }
 
   @Test
