@@ -61,7 +61,7 @@ public final class FaultyBackingStore implements BackingStore {
 
   private FaultyBackingStore(Builder b) {
     this.base = b.base;
-    this.cache = new VolatileWriteCache(b.base, b.cacheCapacityBytes);
+    this.cache = new VolatileWriteCache(b.base, b.cacheCapacityBytes, !b.volatileCache);
     this.nanoClock = b.nanoClock;
     this.keyLocker = b.keyLocker;
     this.defaultSeed = b.seed.orElseGet(() -> System.nanoTime() * SEED_MIX);
@@ -88,6 +88,7 @@ public final class FaultyBackingStore implements BackingStore {
     private final BackingStore base;
     private LongSupplier nanoClock = System::nanoTime;
     private long cacheCapacityBytes = 64L << 20;
+    private boolean volatileCache = true;
     private Consumer<KeyLockerFaultSpec> keyLocker;
     private OptionalLong seed = OptionalLong.empty();
 
@@ -113,6 +114,17 @@ public final class FaultyBackingStore implements BackingStore {
         throw new IllegalArgumentException("cache capacity " + bytes + " is below one page");
       }
       this.cacheCapacityBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Whether unflushed writes are held in the volatile cache (default true). Without it every
+     * operation goes straight to the wrapped store, nothing is lost on a crash that a plain file
+     * would keep, and power-cut steps are refused; error, flakey, drop, corrupt and delay rules
+     * work the same.
+     */
+    public Builder volatileCache(boolean enabled) {
+      this.volatileCache = enabled;
       return this;
     }
 
@@ -226,6 +238,9 @@ public final class FaultyBackingStore implements BackingStore {
 
   /** Cuts the power now, as a {@code now powercut} step would. Returns the bytes lost. */
   public long powerCut(PowerCut.AfterCut then) {
+    if (cache.passThrough()) {
+      throw new IllegalStateException("this store has no volatile write cache to lose");
+    }
     return doPowerCut(0, then);
   }
 
@@ -238,6 +253,10 @@ public final class FaultyBackingStore implements BackingStore {
   }
 
   private void checkArmable(FaultStep step) {
+    if (step.fault() instanceof PowerCut && cache.passThrough()) {
+      throw new IllegalArgumentException(
+          "this store has no volatile write cache, so '" + step.text() + "' cannot be armed here");
+    }
     if (step.fault() instanceof KeyLockerFaultSpec && keyLocker == null) {
       throw new IllegalArgumentException(
           "this store has no Key Locker sink, so '" + step.text() + "' cannot be armed here");

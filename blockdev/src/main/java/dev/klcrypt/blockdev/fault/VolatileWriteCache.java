@@ -24,17 +24,31 @@ final class VolatileWriteCache {
 
   private final BackingStore base;
   private final long capacityBytes;
+  private final boolean passThrough;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final TreeMap<Long, byte[]> pages = new TreeMap<>();
   private final TreeMap<Long, Long> discards = new TreeMap<>();
   private long writebacks;
 
-  VolatileWriteCache(BackingStore base, long capacityBytes) {
+  /**
+   * A cache of at most {@code capacityBytes}; {@code passThrough} disables it (every call goes
+   * straight to base).
+   */
+  VolatileWriteCache(BackingStore base, long capacityBytes, boolean passThrough) {
     this.base = base;
     this.capacityBytes = capacityBytes;
+    this.passThrough = passThrough;
+  }
+
+  boolean passThrough() {
+    return passThrough;
   }
 
   void read(long offset, ByteBuffer dst) {
+    if (passThrough) {
+      base.read(offset, dst);
+      return;
+    }
     int len = dst.remaining();
     int pos0 = dst.position();
     lock.readLock().lock();
@@ -65,6 +79,10 @@ final class VolatileWriteCache {
   }
 
   void write(long offset, ByteBuffer src) {
+    if (passThrough) {
+      base.write(offset, src);
+      return;
+    }
     int len = src.remaining();
     if (len == 0) {
       return;
@@ -99,6 +117,10 @@ final class VolatileWriteCache {
   }
 
   void discard(long offset, long length) {
+    if (passThrough) {
+      base.discard(offset, length);
+      return;
+    }
     if (length <= 0) {
       return;
     }

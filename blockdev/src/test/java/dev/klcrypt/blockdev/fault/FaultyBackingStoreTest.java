@@ -532,6 +532,26 @@ class FaultyBackingStoreTest {
   }
 
   @Test
+  void withoutTheVolatileCacheWritesGoStraightThroughAndPowerCutsAreRefused() throws Exception {
+    store.close();
+    store =
+        open(FaultyBackingStore.builder(FileBackingStore.open(image, false)).volatileCache(false));
+    byte[] data = pattern(SECTOR, 121);
+    writeSectors(6, data);
+    assertThat(fileSectors(6, 1)).isEqualTo(data);
+    assertThat(store.unflushedBytes()).isZero();
+    FaultStep cut = step("on flush powercut");
+    assertThatThrownBy(() -> store.add(cut))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no volatile write cache");
+    assertThatThrownBy(() -> store.powerCut(PowerCut.AfterCut.OFF))
+        .isInstanceOf(IllegalStateException.class);
+    store.add(step("error write sectors 6"));
+    assertThat(failure(() -> writeSectors(6, pattern(SECTOR, 122)))).isEqualTo(FaultErrno.EIO);
+    assertThat(fileSectors(6, 1)).isEqualTo(data);
+  }
+
+  @Test
   void closeWritesBackUnlessPoweredOff() throws Exception {
     byte[] data = pattern(SECTOR, 111);
     writeSectors(12, data);
