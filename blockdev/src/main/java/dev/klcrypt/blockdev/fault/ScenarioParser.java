@@ -2,6 +2,9 @@ package dev.klcrypt.blockdev.fault;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +52,30 @@ public final class ScenarioParser {
       throw new ScenarioFormatException(
           1, 0, "file is larger than " + MAX_FILE_CHARS + " characters");
     }
-    return parse(Files.readString(file, StandardCharsets.UTF_8));
+    byte[] bytes = Files.readAllBytes(file);
+    StringBuilder text = new StringBuilder(bytes.length);
+    int line = 1;
+    int from = 0;
+    for (int i = 0; i <= bytes.length; i++) {
+      if (i == bytes.length || bytes[i] == '\n') {
+        try {
+          text.append(
+              StandardCharsets.UTF_8
+                  .newDecoder()
+                  .onMalformedInput(CodingErrorAction.REPORT)
+                  .onUnmappableCharacter(CodingErrorAction.REPORT)
+                  .decode(ByteBuffer.wrap(bytes, from, i - from)));
+        } catch (CharacterCodingException e) {
+          throw new ScenarioFormatException(line, 0, "line is not valid UTF-8");
+        }
+        if (i < bytes.length) {
+          text.append('\n');
+        }
+        line++;
+        from = i + 1;
+      }
+    }
+    return parse(text.toString());
   }
 
   /** Parses a whole scenario. */

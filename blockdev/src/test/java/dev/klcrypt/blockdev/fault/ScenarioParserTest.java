@@ -10,12 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -232,6 +234,27 @@ class ScenarioParserTest {
   void oddRatesRoundTrip(String rate) throws Exception {
     FaultStep s = ScenarioParser.parseStep("error read rate=" + rate);
     assertThat(ScenarioParser.parseStep(s.text())).as(s.text()).isEqualTo(s);
+  }
+
+  @Test
+  void filesAreReadAsUtf8AndInvalidBytesAreRefusedWithTheirLine(@TempDir Path dir)
+      throws Exception {
+    Path good = dir.resolve("good.faults");
+    Files.writeString(
+        good, "klcrypt-faults 1\n# café crème\nat 1s powercut\n", StandardCharsets.UTF_8);
+    assertThat(ScenarioParser.parseFile(good).faultSteps())
+        .containsExactly(ScenarioParser.parseStep("at 1s powercut"));
+
+    Path bad = dir.resolve("bad.faults");
+    byte[] head = "klcrypt-faults 1\nerror read\n# ".getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes = Arrays.copyOf(head, head.length + 2);
+    bytes[head.length] = (byte) 0xC3; // a lead byte followed by a newline: malformed
+    bytes[head.length + 1] = '\n';
+    Files.write(bad, bytes);
+    ScenarioFormatException e =
+        catchThrowableOfType(ScenarioFormatException.class, () -> ScenarioParser.parseFile(bad));
+    assertThat(e.line()).isEqualTo(3);
+    assertThat(e.reason()).isEqualTo("line is not valid UTF-8");
   }
 
   @Test
