@@ -79,7 +79,7 @@ public final class Daemon implements AutoCloseable {
       long uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
       long gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
       VolumeFileSystem fs = new VolumeFileSystem(volumes, guard, uid, gid);
-      mount = FuseMount.mount(fs, volumesDir, FuseMount.DEFAULT_OPTIONS);
+      mount = FuseMount.mount(fs, volumesDir, fuseOptions());
       ControlDispatcher dispatcher = new ControlDispatcher(mapper);
       new VolumeOperations(volumes, platform.cpu(), mount.mountPoint()).registerWith(dispatcher);
       DaemonContext context =
@@ -102,6 +102,20 @@ public final class Daemon implements AutoCloseable {
       platform.close();
       throw e;
     }
+  }
+
+  /**
+   * {@link FuseMount#DEFAULT_OPTIONS}, or the space-separated libfuse arguments in the system
+   * property {@code klcrypt.fuse.options} (for measuring alternatives, docs/FUSE.md; e.g. {@code
+   * KLCRYPT_JAVA_OPTS=-Dklcrypt.fuse.options=-s\ -o\ big_writes}).
+   */
+  static List<String> fuseOptions() {
+    String override = System.getProperty("klcrypt.fuse.options");
+    if (override == null || override.isBlank()) {
+      return FuseMount.DEFAULT_OPTIONS;
+    }
+    LOG.warn("FUSE options overridden by -Dklcrypt.fuse.options: {}", override);
+    return List.of(override.trim().split("\\s+"));
   }
 
   public DaemonContext context() {

@@ -20,10 +20,15 @@ public final class FuseMount implements AutoCloseable {
    * libfuse 2 options, chosen by measurement (docs/FUSE.md): {@code -s} because jnr-fuse's
    * multithreaded loop attaches the JVM per libfuse worker and is 5-10x slower; {@code big_writes}
    * for 128 KiB page-cache writes; {@code direct_io} so decrypted data is not cached a second time
-   * in the FUSE page cache.
+   * in the FUSE page cache; zero entry and attribute timeouts so a volume file appears and
+   * disappears the moment it is opened or closed (no stale size after a reopen).
    */
   public static final List<String> DEFAULT_OPTIONS =
-      List.of("-s", "-o", "big_writes,direct_io,fsname=klcrypt,subtype=klcrypt");
+      List.of(
+          "-s",
+          "-o",
+          "big_writes,direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,"
+              + "fsname=klcrypt,subtype=klcrypt");
 
   private static final long MOUNT_TIMEOUT_MILLIS = 10_000;
 
