@@ -46,6 +46,8 @@ public final class KlcryptMetrics {
   private final PrometheusMeterRegistry registry;
   private final Map<String, VolumeMeters> volumes = new ConcurrentHashMap<>();
   private final AtomicInteger tableProblems = new AtomicInteger();
+  // Micrometer holds function meters' state objects weakly; these keep the suppliers alive
+  private final List<Object> retained = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public KlcryptMetrics() {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -118,6 +120,7 @@ public final class KlcryptMetrics {
 
   /** Exposes the number of open volumes, read at scrape time. Call once. */
   public void openVolumes(IntSupplier count) {
+    retained.add(count);
     Gauge.builder("klcrypt.volumes.open", count, c -> c.getAsInt())
         .description("Volumes currently open")
         .register(registry);
@@ -138,6 +141,8 @@ public final class KlcryptMetrics {
   /** {@link #bindPlatform(EmulatedPlatform)} over suppliers of the same two views. */
   public void bindPlatform(
       Supplier<InstructionCounters.Snapshot> counters, Supplier<PlatformStatus> status) {
+    retained.add(counters);
+    retained.add(status);
     for (Instruction instruction : Instruction.values()) {
       FunctionCounter.builder(
               "klcrypt.aeskl.instructions", counters, c -> c.get().count(instruction))

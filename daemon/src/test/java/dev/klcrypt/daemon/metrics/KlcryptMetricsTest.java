@@ -190,6 +190,23 @@ class KlcryptMetricsTest {
   }
 
   @Test
+  void functionMetersSurviveGarbageCollectionOfTheCallersLambdas(@TempDir Path state) {
+    try (EmulatedPlatform platform = EmulatedPlatform.boot(PlatformConfig.defaults(state))) {
+      int[] open = {4};
+      metrics.openVolumes(() -> open[0]); // the caller keeps no reference to either lambda
+      metrics.bindPlatform(() -> platform.counters(), () -> platform.status());
+      for (int i = 0; i < 3; i++) {
+        System.gc(); // Micrometer holds function meters' state weakly
+      }
+      PrometheusText text = PrometheusText.parse(metrics.scrape());
+      assertThat(text.value("klcrypt_volumes_open", Map.of())).isEqualTo(4);
+      assertThat(text.value("klcrypt_platform_boot", Map.of())).isEqualTo(1);
+      assertThat(text.value("klcrypt_keylocker_loadiwkey_total", Map.of("source", "software")))
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
   void closingAVolumeRemovesItsSeriesButNotOthers() {
     metrics.volume("a").write(4096, 1000);
     metrics.volume("b").write(4096, 1000);
