@@ -205,6 +205,9 @@ public final class Luks1HeaderCodec {
       }
       end++;
     }
+    if (end == off + len) {
+      throw new HeaderFormatException(off, field, "not NUL-terminated within " + len + " bytes");
+    }
     return new String(bytes, off, end - off, StandardCharsets.US_ASCII);
   }
 
