@@ -1,0 +1,154 @@
+package dev.klcrypt.daemon.table;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.klcrypt.blockdev.FormatSpec;
+import dev.klcrypt.blockdev.LuksImage;
+import dev.klcrypt.blockdev.kdf.KdfSpec;
+import dev.klcrypt.blockdev.kdf.Passphrase;
+import dev.klcrypt.daemon.Daemon;
+import dev.klcrypt.daemon.volumes.OpenVolume;
+import dev.klcrypt.keylocker.cpu.EmulatedPlatform;
+import dev.klcrypt.keylocker.cpu.PlatformConfig;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The volume table served by a real daemon: FUSE mount, emulated platform, LUKS2 images with key
+ * files.
+ */
+class VolumeTableExtensionTest {
+  @TempDir Path dir;
+  private Path config;
+
+  private Path image(String name) throws Exception {
+    Path image = dir.resolve(name + ".img");
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.setLength(24L << 20);
+    }
+    return image;
+  }
+
+  /** A LUKS2 image whose passphrase is the content of {@code name}.key. */
+  private Path luksImage(String name, String passphrase) throws Exception {
+    Path image = image(name);
+    Path key = dir.resolve(name + ".key");
+    Files.writeString(key, passphrase);
+    try (EmulatedPlatform formatter =
+            EmulatedPlatform.boot(PlatformConfig.defaults(dir.resolve("formatter")));
+        Passphrase p = Passphrase.fromBytes(passphrase.getBytes(StandardCharsets.UTF_8))) {
+      LuksImage.format(
+          image, FormatSpec.defaults().withKdf(KdfSpec.pbkdf2(1000)), p, formatter.cpu());
+    }
+    return image;
+  }
+
+  @BeforeEach
+  void config() throws Exception {
+    config = dir.resolve("klcryptd.conf");
+    Files.writeString(config, "tablePath = klcrypttab\n");
+  }
+
+  private static List<String> names(Daemon daemon) {
+    return daemon.context().volumes().list().stream().map(OpenVolume::name).toList();
+  }
+
+  @Test
+  void aTableWithABadLineServesTheGoodOnesAndReloadAppliesChangesByName() throws Exception {
+    Path data = luksImage("data", "data-passphrase");
+    Path other = luksImage("other", "other-passphrase");
+    Path scratch = image("scratch");
+    Files.writeString(
+        dir.resolve("klcrypttab"),
+        String.join(
+            "\n",
+            "# name  image  key  options",
+            "data " + data + " " + dir.resolve("data.key") + " luks,discard",
+            "broken " + data + ".nope none luks,tries=3",
+            "scratch " + scratch + " none ephemeral,sector-size=4096",
+            "later " + other + " none",
+            ""));
+    VolumeTableExtension table = new VolumeTableExtension(false);
+    Daemon daemon = Daemon.start(dir.resolve("run"), Optional.of(config), List.of(table));
+    try {
+      assertThat(names(daemon)).containsExactly("data", "scratch");
+      assertThat(table.table().problems())
+          .extracting(TableProblem::message)
+          .containsExactly(
+              dir.resolve("klcrypttab")
+                  + ":3: unknown option 'tries' (known: luks, discard, sector-size=512|4096, nofail,"
+                  + " readonly, ephemeral)");
+      OpenVolume dataVolume = daemon.context().volumes().get("data");
+      assertThat(dataVolume.info().allowDiscards()).isTrue();
+      assertThat(daemon.context().volumes().get("scratch").volume().sectorSize()).isEqualTo(4096);
+      assertThat(LuksImage.isLuks(scratch)).as("ephemeral image was formatted").isTrue();
+
+      Path mount = dir.resolve("run").resolve(Daemon.VOLUMES_DIR);
+      byte[] written = "served through the table".getBytes(StandardCharsets.UTF_8);
+      try (FileChannel ch =
+          FileChannel.open(
+              mount.resolve("data"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap(written), 8192);
+        ch.force(false);
+        ByteBuffer back = ByteBuffer.allocate(written.length);
+        ch.read(back, 8192);
+        assertThat(back.array()).isEqualTo(written);
+      }
+
+      // reload: scratch removed, 'later' gets a key file (changed), 'fresh' added, data unchanged
+      Files.writeString(
+          dir.resolve("klcrypttab"),
+          String.join(
+              "\n",
+              "data " + data + " " + dir.resolve("data.key") + " luks,discard",
+              "later " + other + " " + dir.resolve("other.key"),
+              "fresh " + image("fresh") + " - ephemeral",
+              ""));
+      TableChanges changes = table.reload();
+      assertThat(changes.removed()).extracting(VolumeTableEntry::name).containsExactly("scratch");
+      assertThat(changes.changed()).extracting(VolumeTableEntry::name).containsExactly("later");
+      assertThat(changes.added()).extracting(VolumeTableEntry::name).containsExactly("fresh");
+      assertThat(names(daemon)).containsExactly("data", "fresh", "later");
+      assertThat(daemon.context().volumes().get("data")).isSameAs(dataVolume);
+    } finally {
+      daemon.close();
+    }
+  }
+
+  @Test
+  void aVolumeThatCannotOpenFailsTheStartUnlessItIsNofail() throws Exception {
+    Path data = luksImage("data", "right");
+    Files.writeString(dir.resolve("wrong.key"), "wrong");
+    Path table = dir.resolve("klcrypttab");
+    Files.writeString(table, "data " + data + " " + dir.resolve("wrong.key") + " luks\n");
+    assertThatThrownBy(
+            () ->
+                Daemon.start(
+                    dir.resolve("run"),
+                    Optional.of(config),
+                    List.of(new VolumeTableExtension(false))))
+        .hasMessageContaining("volume data (" + table + ":1) could not be opened")
+        .hasMessageContaining("mark it 'nofail'");
+
+    Files.writeString(table, "data " + data + " " + dir.resolve("wrong.key") + " luks,nofail\n");
+    Daemon daemon =
+        Daemon.start(
+            dir.resolve("run"), Optional.of(config), List.of(new VolumeTableExtension(false)));
+    try {
+      assertThat(names(daemon)).isEmpty();
+    } finally {
+      daemon.close();
+    }
+  }
+}
