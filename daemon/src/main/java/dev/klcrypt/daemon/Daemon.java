@@ -105,9 +105,9 @@ public final class Daemon implements AutoCloseable {
   }
 
   /**
-   * {@link FuseMount#DEFAULT_OPTIONS}, or the space-separated libfuse arguments in the system
-   * property {@code klcrypt.fuse.options} (for measuring alternatives, docs/FUSE.md; e.g. {@code
-   * KLCRYPT_JAVA_OPTS=-Dklcrypt.fuse.options=-s\ -o\ big_writes}).
+   * {@link FuseMount#DEFAULT_OPTIONS}, or the libfuse arguments in the system property {@code
+   * klcrypt.fuse.options}, separated by spaces or semicolons (for measuring alternatives,
+   * docs/FUSE.md), e.g. {@code KLCRYPT_JAVA_OPTS=-Dklcrypt.fuse.options=-s;-o;big_writes}.
    */
   static List<String> fuseOptions() {
     String override = System.getProperty("klcrypt.fuse.options");
@@ -115,7 +115,7 @@ public final class Daemon implements AutoCloseable {
       return FuseMount.DEFAULT_OPTIONS;
     }
     LOG.warn("FUSE options overridden by -Dklcrypt.fuse.options: {}", override);
-    return List.of(override.trim().split("\\s+"));
+    return List.of(override.trim().split("[\\s;]+"));
   }
 
   public DaemonContext context() {

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.errno.ErrnoMapping;
 import dev.klcrypt.daemon.errno.RequestRefusedException;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,9 @@ public final class ControlDispatcher {
   private final ObjectMapper mapper;
   private final Map<String, ControlOperation> operations = new ConcurrentHashMap<>();
   private volatile Consumer<ChannelPipeline> httpRoute;
+  private volatile Function<Channel, String> connectionGate = channel -> null;
+  private volatile int maxRequestBytes = ControlServer.MAX_REQUEST_BYTES;
+  private volatile long requestTimeoutMillis;
 
   public ControlDispatcher(ObjectMapper mapper) {
     this.mapper = mapper;
@@ -57,6 +62,44 @@ public final class ControlDispatcher {
 
   Consumer<ChannelPipeline> httpRoute() {
     return httpRoute;
+  }
+
+  /**
+   * Decides, per new connection and before any of its bytes are served, whether the peer may talk
+   * to the daemon (e.g. an SO_PEERCRED policy). The gate returns null to accept, or the reason for
+   * refusing; a refused connection gets one EACCES error reply and is closed.
+   */
+  public void connectionGate(Function<Channel, String> gate) {
+    this.connectionGate = gate;
+  }
+
+  String refusal(Channel channel) {
+    return connectionGate.apply(channel);
+  }
+
+  /**
+   * Sets the longest request line (default {@value ControlServer#MAX_REQUEST_BYTES}) and how long a
+   * request may run before the client gets an ETIMEDOUT reply (0 = no limit, the default; the
+   * operation itself still runs to its end). Applies to connections opened afterwards.
+   */
+  public void limits(int maxRequestBytes, long requestTimeoutMillis) {
+    if (maxRequestBytes < 64 || requestTimeoutMillis < 0) {
+      throw new IllegalArgumentException(
+          "maxRequestBytes must be >= 64 and requestTimeoutMillis >= 0, got "
+              + maxRequestBytes
+              + " and "
+              + requestTimeoutMillis);
+    }
+    this.maxRequestBytes = maxRequestBytes;
+    this.requestTimeoutMillis = requestTimeoutMillis;
+  }
+
+  public int maxRequestBytes() {
+    return maxRequestBytes;
+  }
+
+  long requestTimeoutMillis() {
+    return requestTimeoutMillis;
   }
 
   /** Runs a request and builds its reply. Never throws. */

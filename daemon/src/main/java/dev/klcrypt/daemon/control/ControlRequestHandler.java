@@ -52,13 +52,21 @@ final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
   }
 
   private void enqueue(ChannelHandlerContext ctx, java.util.function.Supplier<ObjectNode> work) {
+    long timeout = dispatcher.requestTimeoutMillis();
     tail =
-        tail.thenRunAsync(
-                () -> {
-                  ObjectNode reply = work.get();
-                  write(ctx, reply);
-                },
-                workers)
+        tail.thenCompose(
+                done -> {
+                  CompletableFuture<ObjectNode> reply =
+                      CompletableFuture.supplyAsync(work, workers);
+                  return timeout <= 0
+                      ? reply
+                      : reply.completeOnTimeout(
+                          dispatcher.error(
+                              Errno.ETIMEDOUT, "request not answered within " + timeout + " ms"),
+                          timeout,
+                          java.util.concurrent.TimeUnit.MILLISECONDS);
+                })
+            .thenAccept(reply -> writeReply(ctx, dispatcher, reply))
             .exceptionally(
                 failure -> {
                   LOG.error("control reply failed: {}", failure.toString());
@@ -66,7 +74,9 @@ final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
                 });
   }
 
-  private void write(ChannelHandlerContext ctx, ObjectNode reply) {
+  /** Writes one reply line. */
+  static io.netty.channel.ChannelFuture writeReply(
+      ChannelHandlerContext ctx, ControlDispatcher dispatcher, ObjectNode reply) {
     byte[] json;
     try {
       json = dispatcher.mapper().writeValueAsBytes(reply);
@@ -75,7 +85,7 @@ final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
           ("{\"ok\":false,\"errno\":5,\"error\":\"reply not serializable\"}")
               .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
-    ctx.writeAndFlush(Unpooled.wrappedBuffer(json, new byte[] {'\n'}));
+    return ctx.writeAndFlush(Unpooled.wrappedBuffer(json, new byte[] {'\n'}));
   }
 
   @Override
@@ -88,7 +98,7 @@ final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
           () ->
               dispatcher.error(
                   Errno.EMSGSIZE,
-                  "request longer than " + ControlServer.MAX_REQUEST_BYTES + " bytes"));
+                  "request longer than " + dispatcher.maxRequestBytes() + " bytes"));
       return;
     }
     if (cause instanceof IOException) {

@@ -1,6 +1,8 @@
 package dev.klcrypt.daemon.control;
 
+import dev.klcrypt.daemon.errno.Errno;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -33,13 +35,20 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
     if (readable < SNIFF_BYTES && in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n') < 0) {
       return; // wait for more
     }
+    String refused = dispatcher.refusal(ctx.channel());
+    if (refused != null) {
+      in.skipBytes(in.readableBytes());
+      ControlRequestHandler.writeReply(ctx, dispatcher, dispatcher.error(Errno.EACCES, refused))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     ChannelPipeline pipeline = ctx.pipeline();
     Consumer<ChannelPipeline> http = dispatcher.httpRoute();
     if (http != null && looksLikeHttp(in)) {
       http.accept(pipeline);
     } else {
       pipeline.addLast(
-          "frames", new LineBasedFrameDecoder(ControlServer.MAX_REQUEST_BYTES, true, true));
+          "frames", new LineBasedFrameDecoder(dispatcher.maxRequestBytes(), true, true));
       pipeline.addLast("requests", new ControlRequestHandler(dispatcher, workers));
     }
     pipeline.remove(this);

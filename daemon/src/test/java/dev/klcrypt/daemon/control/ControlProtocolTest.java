@@ -159,6 +159,36 @@ class ControlProtocolTest {
     assertError(reply(), Errno.EINVAL, "malformed JSON");
   }
 
+  @Test
+  void aGateCanRefuseAConnectionBeforeAnyRequestIsServed() throws Exception {
+    dispatcher.connectionGate(ch -> "peer uid 1000 is neither the socket's owner nor root");
+    EmbeddedChannel refused =
+        new EmbeddedChannel(new ControlChannelInitializer(dispatcher, Runnable::run));
+    refused.writeInbound(
+        Unpooled.copiedBuffer("{\"op\":\"echo\",\"v\":1}\n", StandardCharsets.UTF_8));
+    ByteBuf out = refused.readOutbound();
+    JsonNode reply = json.readTree(out.toString(StandardCharsets.UTF_8));
+    out.release();
+    assertError(reply, Errno.EACCES, "neither the socket's owner nor root");
+    assertThat(refused.isOpen()).isFalse();
+    refused.finishAndReleaseAll();
+  }
+
+  @Test
+  void theRequestSizeLimitIsConfigurable() throws Exception {
+    dispatcher.limits(100, 0);
+    EmbeddedChannel small =
+        new EmbeddedChannel(new ControlChannelInitializer(dispatcher, Runnable::run));
+    small.writeInbound(
+        Unpooled.copiedBuffer(
+            "{\"op\":\"echo\",\"v\":\"" + "y".repeat(200) + "\"}\n", StandardCharsets.UTF_8));
+    ByteBuf out = small.readOutbound();
+    JsonNode reply = json.readTree(out.toString(StandardCharsets.UTF_8));
+    out.release();
+    assertError(reply, Errno.EMSGSIZE, "longer than 100 bytes");
+    small.finishAndReleaseAll();
+  }
+
   private void send(String text) {
     channel.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
   }

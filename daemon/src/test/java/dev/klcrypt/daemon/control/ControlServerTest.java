@@ -73,4 +73,22 @@ class ControlServerTest {
       assertThat(caller.isAlive()).isFalse();
     }
   }
+
+  @Test
+  void aRequestOverTheTimeoutGetsEtimedoutAndTheConnectionGoesOn(@TempDir Path dir)
+      throws Exception {
+    ControlDispatcher dispatcher = new ControlDispatcher(json);
+    dispatcher.limits(ControlServer.MAX_REQUEST_BYTES, 200);
+    dispatcher.register("stuck", (request, reply) -> Thread.sleep(3_000));
+    dispatcher.register("fast", (request, reply) -> reply.put("fast", true));
+    try (ControlServer server = ControlServer.bind(dir.resolve("control.sock"), dispatcher);
+        ControlClient client = ControlClient.connect(server.socket(), json)) {
+      long start = System.nanoTime();
+      ObjectNode stuck = client.call(json.createObjectNode().put("op", "stuck"));
+      assertThat(stuck.path("errno").asInt()).isEqualTo(110);
+      assertThat(System.nanoTime() - start).isLessThan(2_500_000_000L);
+      assertThat(client.call(json.createObjectNode().put("op", "fast")).path("fast").asBoolean())
+          .isTrue();
+    }
+  }
 }
