@@ -11,7 +11,11 @@ import dev.klcrypt.daemon.DaemonContext;
 import dev.klcrypt.daemon.DaemonExtension;
 import dev.klcrypt.daemon.config.AuditLog;
 import dev.klcrypt.daemon.config.DaemonConfig;
+import dev.klcrypt.daemon.notify.SystemdNotifier;
 import dev.klcrypt.daemon.volumes.OpenVolumes;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,7 +24,9 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +51,7 @@ public final class VolumeTableExtension implements DaemonExtension {
   private static final int EPHEMERAL_PASSPHRASE_BYTES = 32;
 
   private final boolean handleHangup;
+  private final Map<String, String> environment;
   private final SecureRandom random = new SecureRandom();
   private final Set<String> openedByTable = new LinkedHashSet<>();
   private DaemonContext context;
@@ -55,15 +62,17 @@ public final class VolumeTableExtension implements DaemonExtension {
    * For {@link java.util.ServiceLoader}: also installs the SIGHUP handler that reloads the table.
    */
   public VolumeTableExtension() {
-    this(true);
+    this(true, System.getenv());
   }
 
   /**
-   * @param handleHangup install a SIGHUP handler (false in tests, which call {@link #reload()}
-   *     directly)
+   * @param handleHangup install a SIGHUP handler (false in tests, which call {@link
+   *     #reloadAndNotify()})
+   * @param environment where {@code NOTIFY_SOCKET} is looked up for the reload notifications
    */
-  public VolumeTableExtension(boolean handleHangup) {
+  public VolumeTableExtension(boolean handleHangup, Map<String, String> environment) {
     this.handleHangup = handleHangup;
+    this.environment = Map.copyOf(environment);
   }
 
   @Override
@@ -106,7 +115,7 @@ public final class VolumeTableExtension implements DaemonExtension {
     }
     AuditLog.tableLoaded(current.file(), openedByTable.size(), 0, 0, current.problems().size());
     if (handleHangup) {
-      HangupSignal.onHangup(this::reloadQuietly);
+      HangupSignal.onHangup(this::reloadAndNotify);
     }
   }
 
@@ -152,18 +161,48 @@ public final class VolumeTableExtension implements DaemonExtension {
     return changes;
   }
 
-  private void reloadQuietly() {
+  /**
+   * What SIGHUP runs: {@code RELOADING=1} to systemd (when {@code NOTIFY_SOCKET} is set), {@link
+   * #reload()}, then {@code READY=1} with a status line, as {@code sd_notify(3)} asks of a
+   * reloading service. Never throws: a table that cannot be read is logged and the running volumes
+   * stay.
+   */
+  public void reloadAndNotify() {
+    EventLoopGroup group = null;
+    SystemdNotifier notifier = SystemdNotifier.disabled();
+    String socket = environment.get("NOTIFY_SOCKET");
+    if (socket != null && !socket.isEmpty()) {
+      group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+      notifier = SystemdNotifier.fromEnvironment(environment, group);
+    }
     try {
-      TableChanges changes = reload();
-      log.info(
-          "reloaded {}: {} added, {} removed, {} changed",
-          config.tablePath(),
-          changes.added().size(),
-          changes.removed().size(),
-          changes.changed().size());
-    } catch (IOException | RuntimeException e) {
-      log.error(
-          "reload of {} failed, volumes left as they were: {}", config.tablePath(), e.toString());
+      notifier.reloading("reloading " + config.tablePath());
+      String status;
+      try {
+        TableChanges changes = reload();
+        status =
+            "reloaded "
+                + config.tablePath()
+                + ": "
+                + changes.added().size()
+                + " added, "
+                + changes.removed().size()
+                + " removed, "
+                + changes.changed().size()
+                + " changed, "
+                + current.problems().size()
+                + " bad lines";
+        log.info(status);
+      } catch (IOException | RuntimeException e) {
+        status = "reload of " + config.tablePath() + " failed; volumes left as they were";
+        log.error("{}: {}", status, e.toString());
+      }
+      notifier.ready(status);
+    } finally {
+      notifier.close();
+      if (group != null) {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      }
     }
   }
 

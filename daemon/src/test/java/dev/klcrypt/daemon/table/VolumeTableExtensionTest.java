@@ -8,6 +8,7 @@ import dev.klcrypt.blockdev.LuksImage;
 import dev.klcrypt.blockdev.kdf.KdfSpec;
 import dev.klcrypt.blockdev.kdf.Passphrase;
 import dev.klcrypt.daemon.Daemon;
+import dev.klcrypt.daemon.notify.NotifySocketReceiver;
 import dev.klcrypt.daemon.volumes.OpenVolume;
 import dev.klcrypt.keylocker.cpu.EmulatedPlatform;
 import dev.klcrypt.keylocker.cpu.PlatformConfig;
@@ -79,7 +80,9 @@ class VolumeTableExtensionTest {
             "scratch " + scratch + " none ephemeral,sector-size=4096",
             "later " + other + " none",
             ""));
-    VolumeTableExtension table = new VolumeTableExtension(false);
+    NotifySocketReceiver systemd = NotifySocketReceiver.bind(dir.resolve("notify").toString());
+    VolumeTableExtension table =
+        new VolumeTableExtension(false, java.util.Map.of("NOTIFY_SOCKET", systemd.notifySocket()));
     Daemon daemon = Daemon.start(dir.resolve("run"), Optional.of(config), List.of(table));
     try {
       assertThat(names(daemon)).containsExactly("data", "scratch");
@@ -115,14 +118,30 @@ class VolumeTableExtensionTest {
               "later " + other + " " + dir.resolve("other.key"),
               "fresh " + image("fresh") + " - ephemeral",
               ""));
-      TableChanges changes = table.reload();
-      assertThat(changes.removed()).extracting(VolumeTableEntry::name).containsExactly("scratch");
-      assertThat(changes.changed()).extracting(VolumeTableEntry::name).containsExactly("later");
-      assertThat(changes.added()).extracting(VolumeTableEntry::name).containsExactly("fresh");
+      table.reloadAndNotify();
+      List<String> reloading = systemd.next(java.time.Duration.ofSeconds(5)).lines().toList();
+      assertThat(reloading.get(0)).isEqualTo("RELOADING=1");
+      assertThat(reloading.get(1)).startsWith("MONOTONIC_USEC=");
+      assertThat(systemd.next(java.time.Duration.ofSeconds(30)))
+          .isEqualTo(
+              "READY=1\nSTATUS=reloaded "
+                  + dir.resolve("klcrypttab")
+                  + ": 1 added, 1 removed, 1 changed, 0 bad lines");
       assertThat(names(daemon)).containsExactly("data", "fresh", "later");
       assertThat(daemon.context().volumes().get("data")).isSameAs(dataVolume);
+      // a table that disappears leaves the volumes as they are, and still answers READY=1
+      Files.delete(dir.resolve("klcrypttab"));
+      table.reloadAndNotify();
+      systemd.next(java.time.Duration.ofSeconds(5));
+      assertThat(systemd.next(java.time.Duration.ofSeconds(5)))
+          .isEqualTo(
+              "READY=1\nSTATUS=reload of "
+                  + dir.resolve("klcrypttab")
+                  + " failed; volumes left as they were");
+      assertThat(names(daemon)).containsExactly("data", "fresh", "later");
     } finally {
       daemon.close();
+      systemd.close();
     }
   }
 
@@ -137,14 +156,16 @@ class VolumeTableExtensionTest {
                 Daemon.start(
                     dir.resolve("run"),
                     Optional.of(config),
-                    List.of(new VolumeTableExtension(false))))
+                    List.of(new VolumeTableExtension(false, java.util.Map.of()))))
         .hasMessageContaining("volume data (" + table + ":1) could not be opened")
         .hasMessageContaining("mark it 'nofail'");
 
     Files.writeString(table, "data " + data + " " + dir.resolve("wrong.key") + " luks,nofail\n");
     Daemon daemon =
         Daemon.start(
-            dir.resolve("run"), Optional.of(config), List.of(new VolumeTableExtension(false)));
+            dir.resolve("run"),
+            Optional.of(config),
+            List.of(new VolumeTableExtension(false, java.util.Map.of())));
     try {
       assertThat(names(daemon)).isEmpty();
     } finally {
