@@ -69,6 +69,10 @@ public final class Daemon implements AutoCloseable {
     if (FuseMount.cleanStale(volumesDir)) {
       LOG.warn("cleaned up the mount of a previous klcryptd on {}", volumesDir);
     }
+    // read before the process turns non-dumpable: /proc/self then belongs to root
+    long uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    long gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+    ProcessHardening.disableCoreDumps();
     ObjectMapper mapper = new ObjectMapper();
     EmulatedPlatform platform =
         EmulatedPlatform.boot(PlatformConfig.defaults(dir.resolve(PLATFORM_DIR)));
@@ -76,8 +80,6 @@ public final class Daemon implements AutoCloseable {
     try {
       OpenVolumes volumes = new OpenVolumes(Clock.systemUTC());
       FuseGuard guard = new FuseGuard(FuseOpListener.NONE);
-      long uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-      long gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
       VolumeFileSystem fs = new VolumeFileSystem(volumes, guard, uid, gid);
       mount = FuseMount.mount(fs, volumesDir, fuseOptions());
       ControlDispatcher dispatcher = new ControlDispatcher(mapper);
