@@ -55,6 +55,69 @@ class VolumeTableExtensionTest {
     return image;
   }
 
+  /** Every event of the whole test at DEBUG, on every logger, formatted as it would be written. */
+  private final List<String> debugLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture;
+  private ch.qos.logback.classic.Level rootLevel;
+
+  @BeforeEach
+  void captureDebugLog() {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    rootLevel = root.getLevel();
+    root.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.klcrypt"))
+        .setLevel(ch.qos.logback.classic.Level.DEBUG);
+    capture =
+        new ch.qos.logback.core.AppenderBase<>() {
+          @Override
+          protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+            StringBuilder line =
+                new StringBuilder(e.getLoggerName()).append(' ').append(e.getFormattedMessage());
+            if (e.getKeyValuePairs() != null) {
+              e.getKeyValuePairs()
+                  .forEach(kv -> line.append(' ').append(kv.key).append('=').append(kv.value));
+            }
+            for (var t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+              line.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());
+            }
+            debugLog.add(line.toString());
+          }
+        };
+    capture.setContext(root.getLoggerContext());
+    capture.start();
+    root.addAppender(capture);
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void stopCapture() {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.detachAppender(capture);
+    root.setLevel(rootLevel);
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.klcrypt"))
+        .setLevel(null);
+  }
+
+  private void assertNoSecretLogged(String... secrets) {
+    assertThat(debugLog).as("DEBUG log lines captured").isNotEmpty();
+    for (String secret : secrets) {
+      byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+      for (String form :
+          List.of(
+              secret,
+              java.util.Base64.getEncoder().encodeToString(bytes),
+              java.util.HexFormat.of().formatHex(bytes))) {
+        assertThat(debugLog)
+            .as("log lines containing a form of a passphrase")
+            .noneMatch(l -> l.contains(form));
+      }
+    }
+  }
+
   @BeforeEach
   void config() throws Exception {
     config = dir.resolve("klcryptd.conf");
@@ -143,6 +206,9 @@ class VolumeTableExtensionTest {
       daemon.close();
       systemd.close();
     }
+    assertThat(debugLog).anyMatch(l -> l.startsWith("klcrypt.audit event=open volume=data"));
+    assertThat(debugLog).anyMatch(l -> l.startsWith("klcrypt.audit event=table-problem"));
+    assertNoSecretLogged("data-passphrase", "other-passphrase");
   }
 
   @Test
