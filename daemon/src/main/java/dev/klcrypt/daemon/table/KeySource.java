@@ -37,9 +37,9 @@ public sealed interface KeySource {
   }
 
   /**
-   * The {@code ephemeral} option: at every start the image gets a fresh LUKS2 header whose volume
-   * key comes from the emulated CPU's random source; the key is never stored, so the data does not
-   * outlive the daemon (swap, scratch).
+   * The {@code ephemeral} option: at every start the image gets a fresh LUKS2 header with a random
+   * volume key and a random passphrase that is wiped right after the open; nothing that could
+   * unlock it is stored, so the data does not outlive the daemon (swap, scratch).
    */
   record Ephemeral() implements KeySource {
     @Override
