@@ -4,9 +4,7 @@ import dev.klcrypt.blockdev.KdfMemoryLimitException;
 import dev.klcrypt.keylocker.memory.ClearKey;
 import java.util.Arrays;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
-import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
  * Key derivation for keyslots and digests: PBKDF2-HMAC and Argon2i/id (v1.3), both from Bouncy
@@ -127,13 +125,9 @@ public final class Kdf {
   }
 
   static byte[] pbkdf2(HashAlgorithm hash, byte[] pw, byte[] salt, int iterations, int length) {
-    PKCS5S2ParametersGenerator gen = new PKCS5S2ParametersGenerator(hash.newDigest());
-    gen.init(pw, salt, iterations);
-    KeyParameter kp = (KeyParameter) gen.generateDerivedParameters(length * 8);
-    byte[] key = kp.getKey();
-    byte[] copy = Arrays.copyOf(key, key.length);
-    Arrays.fill(key, (byte) 0);
-    return copy;
+    byte[] out = new byte[length];
+    Pbkdf2.derive(hash, pw, salt, iterations, out);
+    return out;
   }
 
   private static byte[] argon2(KdfSpec spec, byte[] pw, byte[] salt, int length) {
