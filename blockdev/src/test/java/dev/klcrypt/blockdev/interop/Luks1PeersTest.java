@@ -215,4 +215,42 @@ class Luks1PeersTest {
         .as("the old passphrase no longer opens it")
         .isNotZero();
   }
+
+  @Test
+  void klcryptOpensCryptsetupLuks1WithItsVolumeKey() throws Exception {
+    Path img = dir.resolve("cs1.luks");
+    Path pw = dir.resolve("pw.txt");
+    Files.writeString(pw, PASS);
+    Tools.ok(dir, "truncate", "-s", "4M", img.toString());
+    Tools.ok(
+        dir,
+        "cryptsetup",
+        "luksFormat",
+        "--batch-mode",
+        "--disable-locks",
+        "--type",
+        "luks1",
+        "--pbkdf-force-iterations",
+        "1000",
+        "--key-file",
+        pw.toString(),
+        img.toString());
+    byte[] plain = new byte[5000];
+    new Random(3).nextBytes(plain);
+    long dataOffset;
+    try (Passphrase p = Passphrase.fromFile(pw);
+        Volume v = LuksImage.open(img, p, TestCpu.cpu(), OpenOptions.defaults())) {
+      assertThat(v.info().type()).isEqualTo("luks1");
+      dataOffset = v.info().dataOffset();
+      v.write(100, MemorySegment.ofArray(plain.clone()));
+    }
+    byte[] vk = Tools.cryptsetupVolumeKey(dir, img, pw);
+    byte[] raw = new byte[11 * 512];
+    try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "r")) {
+      f.seek(dataOffset);
+      f.readFully(raw);
+    }
+    dev.klcrypt.blockdev.testing.ReferenceXts.decrypt(vk, 512, 0, raw);
+    assertThat(Arrays.copyOfRange(raw, 100, 100 + plain.length)).isEqualTo(plain);
+  }
 }
