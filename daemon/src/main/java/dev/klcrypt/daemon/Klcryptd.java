@@ -58,10 +58,26 @@ public final class Klcryptd implements Callable<Integer> {
     return 0;
   }
 
+  /** The failure and its causes in one line (no stack trace for expected start-up failures). */
+  private static String describe(Throwable failure) {
+    StringBuilder out = new StringBuilder(failure.toString());
+    for (Throwable c = failure.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      out.append(" <- ").append(c);
+    }
+    return out.toString();
+  }
+
   public static void main(String[] args) {
     int code;
     try {
-      code = new CommandLine(new Klcryptd()).execute(args);
+      code =
+          new CommandLine(new Klcryptd())
+              .setExecutionExceptionHandler(
+                  (ex, cmd, parsed) -> {
+                    LOG.error("klcryptd failed to start: {}", describe(ex));
+                    return 1;
+                  })
+              .execute(args);
     } catch (RuntimeException e) {
       LOG.error("klcryptd failed: {}", e.toString());
       code = 1;

@@ -53,6 +53,10 @@ class CliTest {
     assertThat(status.exit()).isEqualTo(4);
     assertThat(status.out()).contains("never-opened is inactive.");
     assertThat(daemon.klcrypt("close", "never-opened").exit()).isEqualTo(4);
+    Cmd.Result noKey =
+        daemon.klcrypt(
+            "open", "--key-file", ws.resolve("no.key").toString(), image.toString(), "x");
+    assertThat(noKey.exit()).as(noKey.toString()).isEqualTo(4);
   }
 
   @Test

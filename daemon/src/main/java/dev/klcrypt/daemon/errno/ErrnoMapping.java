@@ -37,6 +37,7 @@ public final class ErrnoMapping {
       case HeaderFormatException e -> Errno.EINVAL;
       case UnsupportedFormatException e -> Errno.EINVAL;
       case KdfMemoryLimitException e -> Errno.ENOMEM;
+      case java.io.UncheckedIOException e -> of(e.getCause());
       case NoSuchFileException e -> Errno.ENOENT;
       case AccessDeniedException e -> Errno.EACCES;
       case IOException e -> Errno.EIO;

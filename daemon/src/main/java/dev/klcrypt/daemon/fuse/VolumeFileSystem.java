@@ -149,7 +149,7 @@ public final class VolumeFileSystem extends FuseStubFS {
       "restricted") // the FUSE buffer is valid for exactly n bytes during this callback
   public int read(
       String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    OpenVolume v = handles.get(fi.fh.get());
+    OpenVolume v = byFileHandle(fi);
     String name = v != null ? v.name() : volumeName(path);
     return guard.run(
         FuseOp.READ,
@@ -176,7 +176,7 @@ public final class VolumeFileSystem extends FuseStubFS {
       "restricted") // the FUSE buffer is valid for exactly size bytes during this callback
   public int write(
       String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    OpenVolume v = handles.get(fi.fh.get());
+    OpenVolume v = byFileHandle(fi);
     String name = v != null ? v.name() : volumeName(path);
     return guard.run(
         FuseOp.WRITE,
@@ -214,7 +214,7 @@ public final class VolumeFileSystem extends FuseStubFS {
 
   @Override
   public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-    OpenVolume v = handles.get(fi.fh.get());
+    OpenVolume v = byFileHandle(fi);
     String name = v != null ? v.name() : volumeName(path);
     return guard.run(
         FuseOp.FSYNC,
@@ -230,7 +230,7 @@ public final class VolumeFileSystem extends FuseStubFS {
   @Override
   public int fallocate(
       String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
-    OpenVolume v = handles.get(fi.fh.get());
+    OpenVolume v = byFileHandle(fi);
     String name = v != null ? v.name() : volumeName(path);
     return guard.run(
         FuseOp.FALLOCATE,
@@ -296,14 +296,13 @@ public final class VolumeFileSystem extends FuseStubFS {
 
   @Override
   public int release(String path, FuseFileInfo fi) {
-    long fh = fi.fh.get();
     return guard.run(
         FuseOp.RELEASE,
         volumeName(path),
         -1,
         -1,
         () -> {
-          OpenVolume v = handles.remove(fh);
+          OpenVolume v = handles.remove(fi.fh.get());
           if (v != null) {
             v.releaseHandle();
           }
@@ -328,6 +327,11 @@ public final class VolumeFileSystem extends FuseStubFS {
           }
           return 0; // open(O_TRUNC) on a volume file of the same size
         });
+  }
+
+  /** The volume behind a file handle, or null (never throws: it runs before the guard). */
+  private OpenVolume byFileHandle(FuseFileInfo fi) {
+    return fi == null ? null : handles.get(fi.fh.get());
   }
 
   private OpenVolume byHandle(OpenVolume fromHandle, String path) {

@@ -38,6 +38,9 @@ class ErrnoMappingTest {
         Arguments.of(new KdfMemoryLimitException("keyslot 0", 1 << 20, 1 << 16), Errno.ENOMEM),
         Arguments.of(new RequestRefusedException(Errno.EBUSY, "in use"), Errno.EBUSY),
         Arguments.of(new NoSuchFileException("/x"), Errno.ENOENT),
+        Arguments.of(
+            new java.io.UncheckedIOException("cannot read key file", new NoSuchFileException("/k")),
+            Errno.ENOENT),
         Arguments.of(new AccessDeniedException("/x"), Errno.EACCES),
         Arguments.of(new IOException("disk on fire"), Errno.EIO),
         Arguments.of(new IllegalArgumentException("bad"), Errno.EINVAL),
