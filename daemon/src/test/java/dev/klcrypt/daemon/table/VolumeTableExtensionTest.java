@@ -212,6 +212,38 @@ class VolumeTableExtensionTest {
   }
 
   @Test
+  void readyIsSentOnlyOnceTheTablesVolumesAreOpenAndStoppingOnClose() throws Exception {
+    Path data = luksImage("data", "data-passphrase");
+    Files.writeString(
+        dir.resolve("klcrypttab"), "data " + data + " " + dir.resolve("data.key") + " luks\n");
+    try (NotifySocketReceiver systemd =
+        NotifySocketReceiver.bind(dir.resolve("notify").toString())) {
+      java.util.Map<String, String> env = java.util.Map.of("NOTIFY_SOCKET", systemd.notifySocket());
+      // the order klcryptd's ServiceLoader would use: notify first, so STATUS= shows during the
+      // opens
+      Daemon daemon =
+          Daemon.start(
+              dir.resolve("run"),
+              Optional.of(config),
+              List.of(
+                  new dev.klcrypt.daemon.notify.SystemdNotifyExtension(env),
+                  new VolumeTableExtension(false, env)));
+      try {
+        String ready = systemd.awaitLine("READY=1", java.time.Duration.ofSeconds(30));
+        assertThat(ready)
+            .isEqualTo(
+                "READY=1\nSTATUS=1 volume open under "
+                    + dir.resolve("run").resolve(Daemon.VOLUMES_DIR));
+        assertThat(names(daemon)).containsExactly("data");
+      } finally {
+        daemon.close();
+      }
+      assertThat(systemd.awaitLine("STOPPING=1", java.time.Duration.ofSeconds(10)))
+          .isEqualTo("STOPPING=1\nSTATUS=stopping: closing 1 volume(s)");
+    }
+  }
+
+  @Test
   void aVolumeThatCannotOpenFailsTheStartUnlessItIsNofail() throws Exception {
     Path data = luksImage("data", "right");
     Files.writeString(dir.resolve("wrong.key"), "wrong");
