@@ -30,12 +30,18 @@ final class DaemonProcess implements AutoCloseable {
 
   /** Starts klcryptd and waits until its control socket answers. */
   static DaemonProcess start(Path runtimeDir) throws IOException, InterruptedException {
+    return start(runtimeDir, "");
+  }
+
+  /** The same with extra JVM options (they come after the launcher's own, so they win). */
+  static DaemonProcess start(Path runtimeDir, String javaOpts)
+      throws IOException, InterruptedException {
     Path log = runtimeDir.resolveSibling(runtimeDir.getFileName() + ".log");
     ProcessBuilder pb =
         new ProcessBuilder(Repo.klcryptd(), "--runtime-dir", runtimeDir.toString())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    pb.environment().put("KLCRYPT_JAVA_OPTS", "-Xmx1g");
+    pb.environment().put("KLCRYPT_JAVA_OPTS", ("-Xmx1g " + javaOpts).strip());
     long logStart = Files.exists(log) ? Files.size(log) : 0;
     DaemonProcess d = new DaemonProcess(runtimeDir, log, pb.start(), logStart);
     d.awaitReady();

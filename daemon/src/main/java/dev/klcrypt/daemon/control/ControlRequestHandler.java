@@ -5,12 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.errno.ErrnoMapping;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -38,15 +39,18 @@ final class ControlRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
     ControlRequest request;
+    byte[] bytes = ByteBufUtil.getBytes(frame);
     try {
-      request = parser.parse(new ByteBufInputStream(frame.duplicate()));
+      request = parser.parse(bytes);
     } catch (RuntimeException refused) {
       Errno errno = ErrnoMapping.of(refused);
       LOG.info("control request refused: {}", refused.getMessage());
       enqueue(ctx, () -> dispatcher.error(errno, refused.getMessage()));
       return;
     } finally {
-      frame.setZero(0, frame.capacity()); // the frame may carry a base64 passphrase
+      // the frame may carry a base64 passphrase: wipe both copies
+      Arrays.fill(bytes, (byte) 0);
+      frame.setZero(0, frame.capacity());
     }
     enqueue(ctx, () -> dispatcher.dispatch(request));
   }

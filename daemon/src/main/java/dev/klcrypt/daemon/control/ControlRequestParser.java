@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.errno.RequestRefusedException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Arrays;
 
 /**
@@ -25,7 +24,11 @@ final class ControlRequestParser {
     this.mapper = mapper;
   }
 
-  ControlRequest parse(InputStream frame) {
+  /**
+   * Parses {@code frame} in place: Jackson reads the caller's array directly (no recycled copy of
+   * the base64 passphrase is left in its buffer pool), and the caller wipes the array afterwards.
+   */
+  ControlRequest parse(byte[] frame) {
     byte[] passphrase = null;
     try (JsonParser p = mapper.createParser(frame)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
