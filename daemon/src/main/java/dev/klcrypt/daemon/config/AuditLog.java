@@ -12,8 +12,8 @@ import org.slf4j.spi.LoggingEventBuilder;
  * The audit trail: one line on the {@code klcrypt.audit} logger for every event an operator must be
  * able to account for (open, close, suspend, resume, restore failure, fault injection, refused
  * control peer, table reload). Lines read {@code event=open volume=data image=/srv/data.img
- * key=keyfile mode=rw}; the same pairs are attached as SLF4J key-values, so the JSON encoder emits
- * them as fields.
+ * mode=rw}; the same pairs are attached as SLF4J key-values, so the JSON encoder emits them as
+ * fields.
  *
  * <p>Every method takes names, paths, counts and reasons only: there is no way to hand it a key, a
  * passphrase or a handle (a test checks the parameter types). Reasons are the messages of klcrypt's
@@ -30,7 +30,7 @@ public final class AuditLog {
   private AuditLog() {}
 
   /** A volume was opened and is served at the mount. */
-  public static void opened(String volume, Path image, String keySource, boolean readOnly) {
+  public static void opened(String volume, Path image, boolean readOnly) {
     log(
         "event",
         "open",
@@ -38,8 +38,6 @@ public final class AuditLog {
         volume,
         "image",
         image.toString(),
-        "key",
-        keySource,
         "mode",
         readOnly ? "ro" : "rw");
   }
@@ -49,9 +47,9 @@ public final class AuditLog {
     warn("event", "open-failed", "volume", volume, "image", image.toString(), "reason", reason);
   }
 
-  /** A volume was closed ({@code why}: {@code request}, {@code shutdown}, {@code reload}, ...). */
-  public static void closed(String volume, String why) {
-    log("event", "close", "volume", volume, "why", why);
+  /** A volume was closed (on request, on reload, or at shutdown). */
+  public static void closed(String volume) {
+    log("event", "close", "volume", volume);
   }
 
   /** Volumes were quiesced and the IWKey backed up for S3/S4. */

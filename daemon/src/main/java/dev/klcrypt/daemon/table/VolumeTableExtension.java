@@ -262,7 +262,12 @@ public final class VolumeTableExtension implements DaemonExtension {
       throw refused;
     }
     openedByTable.add(entry.name());
-    AuditLog.opened(entry.name(), image, keyKind, entry.options().readOnly());
+    log.info(
+        "volume {} opened from {}:{} (key: {})",
+        entry.name(),
+        config.tablePath(),
+        entry.line(),
+        keyKind);
   }
 
   private Volume formatEphemeral(VolumeTableEntry entry, Path image, OpenOptions options)
@@ -294,7 +299,7 @@ public final class VolumeTableExtension implements DaemonExtension {
     }
     try {
       context.volumes().close(name, CLOSE_BUSY_WAIT_MILLIS);
-      AuditLog.closed(name, "reload");
+      log.info("volume {} closed: removed or changed in the table", name);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {

@@ -121,10 +121,10 @@ class LoggingConfigTest {
             Map.of("klcrypt.log.level", "WARN"),
             ctx -> {
               ctx.getLogger("dev.klcrypt.daemon.X").info("quiet");
-              ctx.getLogger(AuditLog.LOGGER_NAME).info("event=close volume=data why=request");
+              ctx.getLogger(AuditLog.LOGGER_NAME).info("event=close volume=data");
             });
     assertThat(out.lines().toList())
-        .containsExactly("INFO  klcrypt.audit [main] event=close volume=data why=request");
+        .containsExactly("INFO  klcrypt.audit [main] event=close volume=data");
   }
 
   @Test

@@ -77,6 +77,7 @@ class VolumeTableExtensionTest {
             StringBuilder line =
                 new StringBuilder(e.getLoggerName()).append(' ').append(e.getFormattedMessage());
             if (e.getKeyValuePairs() != null) {
+              line.append(" | kv");
               e.getKeyValuePairs()
                   .forEach(kv -> line.append(' ').append(kv.key).append('=').append(kv.value));
             }
@@ -146,7 +147,11 @@ class VolumeTableExtensionTest {
     NotifySocketReceiver systemd = NotifySocketReceiver.bind(dir.resolve("notify").toString());
     VolumeTableExtension table =
         new VolumeTableExtension(false, java.util.Map.of("NOTIFY_SOCKET", systemd.notifySocket()));
-    Daemon daemon = Daemon.start(dir.resolve("run"), Optional.of(config), List.of(table));
+    Daemon daemon =
+        Daemon.start(
+            dir.resolve("run"),
+            Optional.of(config),
+            List.of(new dev.klcrypt.daemon.config.AuditExtension(), table));
     try {
       assertThat(names(daemon)).containsExactly("data", "scratch");
       assertThat(table.table().problems())
@@ -206,7 +211,22 @@ class VolumeTableExtensionTest {
       daemon.close();
       systemd.close();
     }
-    assertThat(debugLog).anyMatch(l -> l.startsWith("klcrypt.audit event=open volume=data"));
+    List<String> audit = debugLog.stream().filter(l -> l.startsWith("klcrypt.audit ")).toList();
+    assertThat(audit)
+        .filteredOn(l -> l.contains("event=open ") || l.contains("event=close "))
+        .extracting(
+            l ->
+                (l.contains(" | kv") ? l.substring(0, l.indexOf(" | kv")) : l)
+                    .replaceAll(" image=\\S+", ""))
+        .containsExactlyInAnyOrder(
+            "klcrypt.audit event=open volume=data mode=rw",
+            "klcrypt.audit event=open volume=scratch mode=rw",
+            "klcrypt.audit event=close volume=scratch",
+            "klcrypt.audit event=open volume=later mode=rw",
+            "klcrypt.audit event=open volume=fresh mode=rw",
+            "klcrypt.audit event=close volume=data",
+            "klcrypt.audit event=close volume=fresh",
+            "klcrypt.audit event=close volume=later");
     assertThat(debugLog).anyMatch(l -> l.startsWith("klcrypt.audit event=table-problem"));
     assertNoSecretLogged("data-passphrase", "other-passphrase");
   }
