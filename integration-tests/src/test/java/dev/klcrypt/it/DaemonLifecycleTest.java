@@ -107,6 +107,20 @@ class DaemonLifecycleTest {
   }
 
   @Test
+  void sigintIsHandledLikeSigterm() throws Exception {
+    DaemonProcess d = DaemonProcess.start(ws.resolve("run"));
+    Cmd.run("kill", "-INT", Long.toString(d.pid())).ok();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (d.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(d.isAlive()).isFalse();
+    assertThat(d.log()).contains("termination signal received", "klcryptd stopped");
+    assertThat(d.terminate()).isZero(); // already exited: returns its exit code
+    assertThat(Leftovers.mountsBelow(ws.dir())).isEmpty();
+  }
+
+  @Test
   void aSecondDaemonOnTheSameRuntimeDirIsRefused() throws Exception {
     DaemonProcess d = DaemonProcess.start(ws.resolve("run"));
     try {
