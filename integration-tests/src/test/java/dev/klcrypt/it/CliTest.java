@@ -205,6 +205,47 @@ class CliTest {
   }
 
   @Test
+  void luksFormatWithoutBatchModeNeedsACapitalYes() throws Exception {
+    Path img = ws.sparseFile("confirm.img", 40L * 1024 * 1024);
+    byte[] no = "yes\nsecret\n".getBytes(StandardCharsets.UTF_8);
+    Cmd.Result refused =
+        Cmd.runWithInput(
+            no,
+            Repo.klcrypt(),
+            "luksFormat",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            img.toString());
+    assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
+    assertThat(refused.err()).contains("This will overwrite data", "Operation aborted.");
+    assertThat(Cmd.run("cryptsetup", "isLuks", img.toString()).exit()).isNotZero();
+    byte[] yes = "YES\nsecret\n".getBytes(StandardCharsets.UTF_8);
+    Cmd.runWithInput(
+            yes,
+            Repo.klcrypt(),
+            "luksFormat",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            img.toString())
+        .ok();
+    assertThat(Cmd.run("cryptsetup", "isLuks", img.toString()).exit()).isZero();
+    // the second stdin line (newline excluded) became the passphrase
+    Path secret = write("confirm.key", "secret");
+    Cmd.run(
+            "cryptsetup",
+            "open",
+            "--test-passphrase",
+            "--key-file",
+            secret.toString(),
+            img.toString())
+        .ok();
+  }
+
+  @Test
   void benchmarkPrintsBothKeySizes() {
     String out = Cmd.run(Repo.klcrypt(), "benchmark", "--time-ms", "200").ok();
     assertThat(out).containsPattern("aes-xts\\(kl\\)\\s+256b\\s+[0-9.]+ MiB/s\\s+[0-9.]+ MiB/s");
