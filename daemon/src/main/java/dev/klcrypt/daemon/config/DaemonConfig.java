@@ -111,6 +111,24 @@ public record DaemonConfig(
     }
   }
 
+  /**
+   * The settings of a daemon started without a config file on {@code runtimeDir}: the defaults,
+   * with everything (socket, mount, table, state) inside that directory, laid out as the daemon
+   * lays it out.
+   *
+   * @throws IllegalArgumentException when the control socket path would be too long for Linux
+   */
+  public static DaemonConfig forRuntimeDir(Path runtimeDir) {
+    Path dir = runtimeDir.toAbsolutePath().normalize();
+    try {
+      return parse(
+          dir.resolve("klcryptd.conf"),
+          ("runtimeDir = " + dir + "\n").getBytes(StandardCharsets.UTF_8));
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   /** Reads and checks a config file. */
   public static DaemonConfig load(Path file) throws ConfigException {
     byte[] content;

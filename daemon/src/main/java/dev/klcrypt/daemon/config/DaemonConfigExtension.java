@@ -26,7 +26,7 @@ public final class DaemonConfigExtension implements DaemonExtension {
     config =
         context.configFile().isPresent()
             ? DaemonConfig.load(context.configFile().get())
-            : DaemonConfig.defaults(context.runtimeDir());
+            : DaemonConfig.forRuntimeDir(context.runtimeDir());
     DaemonLogging.applyLevel(config.logLevel());
     if (context.configFile().isPresent()) {
       log.info("config {}:", config.file());

@@ -36,7 +36,7 @@ public final class MetricsExtension implements DaemonExtension {
     DaemonConfig config =
         context.configFile().isPresent()
             ? DaemonConfig.load(context.configFile().get())
-            : DaemonConfig.defaults(context.runtimeDir());
+            : DaemonConfig.forRuntimeDir(context.runtimeDir());
     context.fuseGuard().listener(metrics.fuseListener());
     metrics.bindPlatform(context.platform());
     metrics.openVolumes(() -> context.volumes().list().size());

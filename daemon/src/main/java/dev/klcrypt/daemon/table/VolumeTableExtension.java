@@ -81,7 +81,7 @@ public final class VolumeTableExtension implements DaemonExtension {
     this.config =
         context.configFile().isPresent()
             ? DaemonConfig.load(context.configFile().get())
-            : DaemonConfig.defaults(context.runtimeDir());
+            : DaemonConfig.forRuntimeDir(context.runtimeDir());
     current = readTable();
     for (VolumeTableEntry entry : current.entries()) {
       if (!entry.opensUnattended()) {

@@ -50,6 +50,17 @@ class DaemonConfigTest {
   }
 
   @Test
+  void withoutAConfigFileEverythingLivesInTheRuntimeDirectoryAsTheDaemonLaysItOut() {
+    DaemonConfig config = DaemonConfig.forRuntimeDir(dir.resolve("run"));
+    assertThat(config.runtimeDir()).isEqualTo(dir.resolve("run"));
+    assertThat(config.controlSocket()).isEqualTo(dir.resolve("run/control.sock"));
+    assertThat(config.mountDir()).isEqualTo(dir.resolve("run/volumes"));
+    assertThat(config.tablePath()).isEqualTo(dir.resolve("run/klcrypttab"));
+    assertThat(config.stateDir()).isEqualTo(dir.resolve("run/state"));
+    assertThat(config.metricsTcpPort()).isZero();
+  }
+
+  @Test
   void everyKeyIsReadAndRelativePathsResolveAgainstTheConfigDirectory() throws Exception {
     Path file = dir.resolve("etc/klcryptd.conf");
     Files.createDirectories(file.getParent());
