@@ -2,6 +2,7 @@ package dev.klcrypt.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.klcrypt.blockdev.OpenOptions;
 import dev.klcrypt.daemon.control.ControlClient;
 import dev.klcrypt.daemon.control.ControlDispatcher;
 import dev.klcrypt.daemon.control.ControlServer;
@@ -74,8 +75,13 @@ public final class Daemon implements AutoCloseable {
     long gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
     ProcessHardening.disableCoreDumps();
     ObjectMapper mapper = new ObjectMapper();
-    EmulatedPlatform platform =
-        EmulatedPlatform.boot(PlatformConfig.defaults(dir.resolve(PLATFORM_DIR)));
+    PlatformConfig platformConfig = PlatformConfig.defaults(dir.resolve(PLATFORM_DIR));
+    OpenOptions openDefaults = OpenOptions.defaults();
+    for (DaemonExtension e : extensions) {
+      platformConfig = e.platformConfig(platformConfig, configFile);
+      openDefaults = e.openOptions(openDefaults, configFile);
+    }
+    EmulatedPlatform platform = EmulatedPlatform.boot(platformConfig);
     FuseMount mount = null;
     try {
       OpenVolumes volumes = new OpenVolumes(Clock.systemUTC());
@@ -83,7 +89,8 @@ public final class Daemon implements AutoCloseable {
       VolumeFileSystem fs = new VolumeFileSystem(volumes, guard, uid, gid);
       mount = FuseMount.mount(fs, volumesDir, fuseOptions());
       ControlDispatcher dispatcher = new ControlDispatcher(mapper);
-      new VolumeOperations(volumes, platform.cpu(), mount.mountPoint()).registerWith(dispatcher);
+      new VolumeOperations(volumes, platform.cpu(), mount.mountPoint(), openDefaults)
+          .registerWith(dispatcher);
       DaemonContext context =
           new DaemonContext(
               dir, configFile, platform, volumes, guard, dispatcher, mount.mountPoint());

@@ -32,11 +32,18 @@ public final class VolumeOperations {
   private final OpenVolumes volumes;
   private final KeyLockerCpu cpu;
   private final Path mountPoint;
+  private final OpenOptions openDefaults;
 
-  public VolumeOperations(OpenVolumes volumes, KeyLockerCpu cpu, Path mountPoint) {
+  /**
+   * @param openDefaults what every open starts from (e.g. the KDF memory ceiling); read-only and
+   *     discards are set per request
+   */
+  public VolumeOperations(
+      OpenVolumes volumes, KeyLockerCpu cpu, Path mountPoint, OpenOptions openDefaults) {
     this.volumes = volumes;
     this.cpu = cpu;
     this.mountPoint = mountPoint;
+    this.openDefaults = openDefaults;
   }
 
   /** Registers ping, open, close, status and list. */
@@ -144,8 +151,8 @@ public final class VolumeOperations {
     }
   }
 
-  private static OpenOptions openOptions(boolean readOnly, boolean allowDiscards) {
-    return OpenOptions.defaults().withReadOnly(readOnly).withAllowDiscards(allowDiscards);
+  private OpenOptions openOptions(boolean readOnly, boolean allowDiscards) {
+    return openDefaults.withReadOnly(readOnly).withAllowDiscards(allowDiscards);
   }
 
   private static Path realImage(String image) throws IOException {
