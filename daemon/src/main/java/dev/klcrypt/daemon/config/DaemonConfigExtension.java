@@ -2,6 +2,7 @@ package dev.klcrypt.daemon.config;
 
 import dev.klcrypt.daemon.DaemonContext;
 import dev.klcrypt.daemon.DaemonExtension;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,17 @@ public final class DaemonConfigExtension implements DaemonExtension {
   }
 
   @Override
-  public void started(DaemonContext context) throws ConfigException {
+  public void started(DaemonContext context) throws ConfigException, IOException {
     config =
         context.configFile().isPresent()
             ? DaemonConfig.load(context.configFile().get())
             : DaemonConfig.forRuntimeDir(context.runtimeDir());
     DaemonLogging.applyLevel(config.logLevel());
+    context
+        .control()
+        .limits(config.controlMaxRequestBytes(), config.controlRequestTimeout().toMillis());
+    // the control socket is created by this process, so its owner is this process's uid
+    context.control().connectionGate(PeerPolicy.ownedBy(PeerPolicy.processUid()).connectionGate());
     if (context.configFile().isPresent()) {
       log.info("config {}:", config.file());
       config.describe().forEach(line -> log.info("  {}", line));

@@ -1,10 +1,12 @@
 package dev.klcrypt.daemon.config;
 
+import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.PeerCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * Who may act on the control socket: the socket's owner and root, nobody else. The check uses the
@@ -79,6 +81,26 @@ public final class PeerPolicy {
       return new Decision(false, -1, "peer credentials unavailable: " + e.getMessage());
     }
     return decide(credentials);
+  }
+
+  /**
+   * This policy as the control dispatcher's connection gate ({@code
+   * ControlDispatcher.connectionGate}): null for an allowed peer, else the refusal reason, which
+   * the control plane sends back as its error reply. Every refusal is audited. A channel that is
+   * not a Unix socket has no peer credentials and is refused (fail closed).
+   */
+  public Function<Channel, String> connectionGate() {
+    return channel -> {
+      Decision decision =
+          channel instanceof EpollDomainSocketChannel unix
+              ? decide(unix)
+              : new Decision(false, -1, "not a Unix-socket connection: no peer credentials");
+      if (decision.allowed()) {
+        return null;
+      }
+      AuditLog.refused(decision.peerUid(), decision.reason());
+      return decision.reason();
+    };
   }
 
   /**
