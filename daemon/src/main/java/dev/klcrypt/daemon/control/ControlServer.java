@@ -53,7 +53,7 @@ public final class ControlServer implements AutoCloseable {
     Path privateDir =
         Files.createTempDirectory(
             dir,
-            ".control-",
+            ".c",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path staging = privateDir.resolve("s");
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());

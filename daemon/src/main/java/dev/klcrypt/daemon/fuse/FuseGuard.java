@@ -19,7 +19,14 @@ public final class FuseGuard {
     long run() throws Exception;
   }
 
+  /**
+   * At most one warning per op, volume and errno per this many nanoseconds; the rest are counted.
+   */
+  private static final long LOG_INTERVAL_NANOS = 1_000_000_000L;
+
   private volatile FuseOpListener listener;
+  private final java.util.concurrent.ConcurrentHashMap<String, long[]> lastLogged =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public FuseGuard(FuseOpListener listener) {
     this.listener = listener;
@@ -28,6 +35,25 @@ public final class FuseGuard {
   /** Replaces the listener (metrics are wired after the filesystem is built). */
   public void listener(FuseOpListener listener) {
     this.listener = listener;
+  }
+
+  /**
+   * Rate-limits warnings (a Key Locker outage fails every request on every volume): returns -1 to
+   * stay quiet, else how many were suppressed since the last warning for {@code key}.
+   */
+  private long admitLog(String key) {
+    long now = System.nanoTime();
+    long[] state = lastLogged.computeIfAbsent(key, k -> new long[] {now - LOG_INTERVAL_NANOS, 0});
+    synchronized (state) {
+      if (now - state[0] < LOG_INTERVAL_NANOS) {
+        state[1]++;
+        return -1;
+      }
+      long suppressed = state[1];
+      state[0] = now;
+      state[1] = 0;
+      return suppressed;
+    }
   }
 
   /**
@@ -48,17 +74,31 @@ public final class FuseGuard {
       long nanos = System.nanoTime() - start;
       if (errno == Errno.ENOENT || (errno == Errno.EOPNOTSUPP && op == FuseOp.FALLOCATE)) {
         LOG.debug("fuse {} {} -> {}: {}", op.label(), volume, errno, failure.getMessage());
-      } else if (offset >= 0) {
-        LOG.warn(
-            "fuse {} on volume {} at offset {} length {} -> {}: {}",
-            op.label(),
-            volume,
-            offset,
-            length,
-            errno,
-            failure.toString());
       } else {
-        LOG.warn("fuse {} on volume {} -> {}: {}", op.label(), volume, errno, failure.toString());
+        long suppressed = admitLog(op.label() + ' ' + volume + ' ' + errno.name());
+        if (suppressed >= 0) {
+          String more =
+              suppressed > 0 ? " (" + suppressed + " more like it since the last warning)" : "";
+          if (offset >= 0) {
+            LOG.warn(
+                "fuse {} on volume {} at offset {} length {} -> {}: {}{}",
+                op.label(),
+                volume,
+                offset,
+                length,
+                errno,
+                failure.toString(),
+                more);
+          } else {
+            LOG.warn(
+                "fuse {} on volume {} -> {}: {}{}",
+                op.label(),
+                volume,
+                errno,
+                failure.toString(),
+                more);
+          }
+        }
       }
       try {
         listener.failed(op, volume, errno, nanos);

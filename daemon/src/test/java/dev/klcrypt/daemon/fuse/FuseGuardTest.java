@@ -124,4 +124,23 @@ class FuseGuardTest {
                 }))
         .isEqualTo(-5);
   }
+
+  @Test
+  void everyFailureIsCountedEvenWhenItsWarningIsRateLimited() {
+    Recorder r = new Recorder();
+    FuseGuard guard = new FuseGuard(r);
+    for (int i = 0; i < 100; i++) {
+      assertThat(
+              guard.run(
+                  FuseOp.WRITE,
+                  "v",
+                  i * 4096L,
+                  4096,
+                  () -> {
+                    throw new KeyLockerUnavailableException("soft-disabled");
+                  }))
+          .isEqualTo(-19);
+    }
+    assertThat(r.events).hasSize(100).containsOnly("fail write v ENODEV");
+  }
 }
