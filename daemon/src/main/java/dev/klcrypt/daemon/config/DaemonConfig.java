@@ -49,7 +49,8 @@ import org.slf4j.event.Level;
  * @param controlMaxRequestBytes {@code control.maxRequestBytes}: larger control requests are
  *     refused (default 65536, 512 to 16777216)
  * @param controlRequestTimeout {@code control.requestTimeoutMillis}: a control request not answered
- *     in time gets an ETIMEDOUT reply (default 10000, 100 to 600000)
+ *     in time gets an ETIMEDOUT reply (default 120000: a 1 GiB Argon2 unlock takes seconds; 100 to
+ *     600000)
  * @param metricsTcpPort {@code metrics.tcpPort}: also serve {@code GET /metrics} on 127.0.0.1 at
  *     this port; 0 = off (default 0)
  * @param logLevel {@code log.level}: level of the {@code dev.klcrypt} loggers, TRACE to ERROR
@@ -240,7 +241,7 @@ public record DaemonConfig(
           Duration.ofMillis(number("suspendTimeoutMillis", 30_000, 1, 3_600_000)),
           number("kdfMemoryCeilingKiB", 1_048_576, 1024, 4_194_304),
           (int) number("control.maxRequestBytes", 65_536, 512, 16_777_216),
-          Duration.ofMillis(number("control.requestTimeoutMillis", 10_000, 100, 600_000)),
+          Duration.ofMillis(number("control.requestTimeoutMillis", 120_000, 100, 600_000)),
           (int) number("metrics.tcpPort", 0, 0, 65_535),
           logLevel());
     }

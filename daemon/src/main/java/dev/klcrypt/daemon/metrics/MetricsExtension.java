@@ -8,6 +8,7 @@ import dev.klcrypt.daemon.volumes.VolumeEvents;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +22,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MetricsExtension implements DaemonExtension {
   private static final Logger log = LoggerFactory.getLogger(MetricsExtension.class);
+
+  private static final Duration MAX_HTTP_WAIT = Duration.ofSeconds(10);
 
   private final KlcryptMetrics metrics = new KlcryptMetrics();
   private EventLoopGroup tcpGroup;
@@ -37,6 +40,11 @@ public final class MetricsExtension implements DaemonExtension {
         context.configFile().isPresent()
             ? DaemonConfig.load(context.configFile().get())
             : DaemonConfig.forRuntimeDir(context.runtimeDir());
+    // a scrape is answered at once; a client that stalls mid-request is dropped after at most 10 s
+    Duration httpTimeout =
+        config.controlRequestTimeout().compareTo(MAX_HTTP_WAIT) < 0
+            ? config.controlRequestTimeout()
+            : MAX_HTTP_WAIT;
     context.fuseGuard().listener(metrics.fuseListener());
     metrics.bindPlatform(context.platform());
     metrics.openVolumes(() -> context.volumes().list().size());
@@ -51,9 +59,7 @@ public final class MetricsExtension implements DaemonExtension {
             });
     context
         .control()
-        .httpRoute(
-            MetricsHttpHandler.route(
-                metrics, config.controlMaxRequestBytes(), config.controlRequestTimeout()));
+        .httpRoute(MetricsHttpHandler.route(metrics, config.controlMaxRequestBytes(), httpTimeout));
     if (config.metricsTcpPort() > 0) {
       tcpGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
       tcp =
@@ -62,7 +68,7 @@ public final class MetricsExtension implements DaemonExtension {
               config.metricsTcpPort(),
               metrics,
               config.controlMaxRequestBytes(),
-              config.controlRequestTimeout());
+              httpTimeout);
       log.info("metrics also served at http://{}/metrics", tcp.address());
     }
   }

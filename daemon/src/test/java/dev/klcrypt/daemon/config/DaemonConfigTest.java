@@ -38,7 +38,7 @@ class DaemonConfigTest {
     assertThat(config.suspendTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.kdfMemoryCeilingKiB()).isEqualTo(1_048_576);
     assertThat(config.controlMaxRequestBytes()).isEqualTo(65_536);
-    assertThat(config.controlRequestTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.controlRequestTimeout()).isEqualTo(Duration.ofMinutes(2));
     assertThat(config.metricsTcpPort()).isZero();
     assertThat(config.logLevel()).isEqualTo(Level.INFO);
     for (Path p :
