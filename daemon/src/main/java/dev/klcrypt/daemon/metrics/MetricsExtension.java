@@ -69,7 +69,10 @@ public final class MetricsExtension implements DaemonExtension {
               metrics,
               config.controlMaxRequestBytes(),
               httpTimeout);
-      log.info("metrics also served at http://{}/metrics", tcp.address());
+      log.info(
+          "metrics also served at http://{}:{}/metrics",
+          tcp.address().getHostString(),
+          tcp.address().getPort());
     }
   }
 
