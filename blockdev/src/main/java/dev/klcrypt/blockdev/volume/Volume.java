@@ -227,7 +227,7 @@ public final class Volume implements AutoCloseable {
     long n = dst.byteSize();
     if (whole && dst.isNative()) {
       store.read(dataOffset + off, dst.asByteBuffer());
-      cipher.decrypt(SectorMath.ivSector(off, ivTweak), dst, dst);
+      SectorCrypto.run(cipher, false, SectorMath.ivSector(off, ivTweak), dst, dst);
       return;
     }
     long s0 = SectorMath.floor(off, sectorSize);
@@ -237,7 +237,7 @@ public final class Volume implements AutoCloseable {
       MemorySegment span = buf.asSlice(0, e - s0);
       store.read(dataOffset + s0, span.asByteBuffer());
       if (whole) {
-        cipher.decrypt(SectorMath.ivSector(s0, ivTweak), span, dst);
+        SectorCrypto.run(cipher, false, SectorMath.ivSector(s0, ivTweak), span, dst);
       } else {
         cipher.decrypt(SectorMath.ivSector(s0, ivTweak), span, span);
         MemorySegment.copy(span, off - s0, dst, 0, n);
@@ -265,9 +265,9 @@ public final class Volume implements AutoCloseable {
           readSectorInto(span, tail - s0, tail);
         }
         MemorySegment.copy(src, 0, span, off - s0, n);
-        cipher.encrypt(SectorMath.ivSector(s0, ivTweak), span, span);
+        SectorCrypto.run(cipher, true, SectorMath.ivSector(s0, ivTweak), span, span);
       } else {
-        cipher.encrypt(SectorMath.ivSector(s0, ivTweak), src, span);
+        SectorCrypto.run(cipher, true, SectorMath.ivSector(s0, ivTweak), src, span);
       }
       store.write(dataOffset + s0, span.asByteBuffer());
     } finally {

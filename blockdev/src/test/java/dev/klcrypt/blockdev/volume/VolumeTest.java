@@ -66,14 +66,23 @@ class VolumeTest {
     Random rnd = new Random(sector);
     byte[] model;
     try (Volume v = open(img, OpenOptions.defaults());
-        Arena a = Arena.ofConfined()) {
+        Arena a = Arena.ofShared()) {
       model = new byte[(int) v.size()];
       // the fresh data area decrypts to whatever the zeros give: take it as the model's start
       MemorySegment all = a.allocate(v.size());
       v.read(0, all);
       MemorySegment.copy(all, ValueLayout.JAVA_BYTE, 0, model, 0, model.length);
       for (int i = 0; i < 300; i++) {
-        int len = rnd.nextInt(3) == 0 ? rnd.nextInt(3 * sector) + 1 : rnd.nextInt(200_000) + 1;
+        int kind = rnd.nextInt(4);
+        int len =
+            kind == 0
+                ? rnd.nextInt(3 * sector) + 1
+                : kind == 1 ? rnd.nextInt(2_500_000) + 1 : rnd.nextInt(200_000) + 1;
+        if (rnd.nextInt(8) == 0) {
+          len =
+              (rnd.nextInt(512) + 1)
+                  * sector; // whole sectors, large enough to be split across cores
+        }
         long off = rnd.nextLong(model.length - len + 1);
         if (rnd.nextBoolean()) {
           byte[] data = new byte[len];
