@@ -232,4 +232,36 @@ class LuksImageTest {
         .isInstanceOf(HeaderFormatException.class)
         .hasMessageContaining("not a LUKS");
   }
+
+  @Test
+  void luks1RefusesArgon2KeyslotsByName() throws Exception {
+    Path img =
+        formatted(
+            "l1.img", FormatSpec.defaults().withType(LuksType.LUKS1).withKdf(KdfSpec.pbkdf2(1000)));
+    byte[] before = Files.readAllBytes(img);
+    try (Passphrase p = pass();
+        Passphrase q = Passphrase.fromChars("q".toCharArray())) {
+      assertThatThrownBy(
+              () -> LuksImage.addKey(img, p, q, KdfSpec.argon2id(32768, 4, 1), TestCpu.cpu()))
+          .isInstanceOf(UnsupportedFormatException.class)
+          .hasMessageContaining("argon2id");
+    }
+    assertThat(Files.readAllBytes(img)).isEqualTo(before);
+    Path other = dir.resolve("l1-4k.img");
+    Tools.ok(dir, "truncate", "-s", "20M", other.toString());
+    try (Passphrase p = pass()) {
+      assertThatThrownBy(
+              () ->
+                  LuksImage.format(
+                      other,
+                      FormatSpec.defaults()
+                          .withType(LuksType.LUKS1)
+                          .withKdf(KdfSpec.pbkdf2(1000))
+                          .withSectorSize(4096),
+                      p,
+                      TestCpu.cpu()))
+          .isInstanceOf(UnsupportedFormatException.class)
+          .hasMessageContaining("512-byte sectors");
+    }
+  }
 }

@@ -175,13 +175,10 @@ public final class Luks1Image {
   public static int addKey(
       BackingStore store, Passphrase existing, Passphrase added, KdfSpec kdfSpec, KeyLockerCpu cpu)
       throws LuksException {
-    if (kdfSpec.isArgon2()) {
-      throw new UnsupportedFormatException(
-          "LUKS1 keyslots use pbkdf2 only, not " + kdfSpec.type().luksName());
-    }
+    KdfSpec kdf = luks1Kdf(kdfSpec);
     Luks1Header h = read(store);
     try (Unlocked u = unlock(store, h, existing, cpu)) {
-      return addSlot(store, h, u.volumeKey(), added, kdfSpec, cpu);
+      return addSlot(store, h, u.volumeKey(), added, kdf, cpu);
     }
   }
 
@@ -256,12 +253,28 @@ public final class Luks1Image {
   public static int changeKey(
       BackingStore store, Passphrase old, Passphrase added, KdfSpec kdf, KeyLockerCpu cpu)
       throws LuksException {
+    KdfSpec pbkdf2 = luks1Kdf(kdf);
     Luks1Header h = read(store);
     try (Unlocked u = unlock(store, h, old, cpu)) {
-      int idx = addSlot(store, h, u.volumeKey(), added, kdf, cpu);
+      int idx = addSlot(store, h, u.volumeKey(), added, pbkdf2, cpu);
       killSlot(store, read(store), u.keyslot());
       return idx;
     }
+  }
+
+  /**
+   * LUKS1 keyslots are PBKDF2: the default (Argon2) spec becomes PBKDF2 timed to 2 s, explicit
+   * Argon2 is refused.
+   */
+  private static KdfSpec luks1Kdf(KdfSpec k) throws UnsupportedFormatException {
+    if (k.equals(KdfSpec.defaults())) {
+      return KdfSpec.pbkdf2Timed(HashAlgorithm.SHA256, 2000);
+    }
+    if (k.isArgon2()) {
+      throw new UnsupportedFormatException(
+          "LUKS1 keyslots use pbkdf2 only, not " + k.type().luksName());
+    }
+    return k;
   }
 
   private static HashAlgorithm hash(Luks1Header h) throws UnsupportedFormatException {
