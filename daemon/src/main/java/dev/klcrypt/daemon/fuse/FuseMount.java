@@ -82,12 +82,16 @@ public final class FuseMount implements AutoCloseable {
     }
     mounted = false;
     try {
-      if (run("fusermount", "-u", mountPoint.toString()) != 0) {
-        LOG.warn("{} is busy; detaching it lazily", mountPoint);
-        run("fusermount", "-u", "-z", mountPoint.toString());
+      String mp = mountPoint.toString();
+      if (firstSucceeds(List.of(List.of("fusermount", "-u", mp), List.of("umount", mp)))) {
+        LOG.debug("unmounted {} cleanly", mp);
+      } else {
+        LOG.warn("{} is busy; detaching it lazily", mp);
+        if (!firstSucceeds(
+            List.of(List.of("fusermount", "-u", "-z", mp), List.of("umount", "-l", mp)))) {
+          LOG.error("could not unmount {}", mp);
+        }
       }
-    } catch (IOException e) {
-      LOG.error("unmounting {} failed: {}", mountPoint, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -112,15 +116,34 @@ public final class FuseMount implements AutoCloseable {
       return false;
     }
     LOG.warn("found a stale mount on {} (daemon killed?); detaching it lazily", mp);
-    if (run("fusermount", "-u", "-z", mp.toString()) != 0
-        && run("umount", "-l", mp.toString()) != 0) {
+    if (!firstSucceeds(
+        List.of(
+            List.of("fusermount", "-u", "-z", mp.toString()),
+            List.of("umount", "-l", mp.toString())))) {
       throw new IOException("could not detach the stale mount on " + mp);
     }
     return true;
   }
 
-  private static int run(String... command) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(command));
+  /**
+   * Runs the commands in turn until one exits 0 ({@code fusermount} may be missing where only
+   * {@code fusermount3} is installed; as root, {@code umount} does the same job).
+   */
+  private static boolean firstSucceeds(List<List<String>> commands) throws InterruptedException {
+    for (List<String> command : commands) {
+      try {
+        if (run(command) == 0) {
+          return true;
+        }
+      } catch (IOException e) {
+        LOG.debug("{}: {}", String.join(" ", command), e.toString());
+      }
+    }
+    return false;
+  }
+
+  private static int run(List<String> command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(command);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out =
         new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
