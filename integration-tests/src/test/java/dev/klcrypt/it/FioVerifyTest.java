@@ -101,6 +101,7 @@ class FioVerifyTest {
     argv.add("--do_verify=1");
     argv.add("--verify_fatal=1");
     argv.add("--randrepeat=0");
+    argv.add("--verify_state_save=0"); // no local-*-verify.state files in the working directory
     argv.add("--output-format=json");
     argv.addAll(List.of(options));
     Cmd.Result r = Cmd.run(argv, null, 900);
