@@ -55,9 +55,14 @@ enum ImageMaker {
                 image.toString())
             .ok();
       }
-      case QEMU_LUKS1 ->
-          // qemu-img's size is the payload size; its header adds about 2 MiB
-          Cmd.run(
+      case QEMU_LUKS1 -> {
+        // qemu-img's size is the payload size; its header adds about 2 MiB. qemu times PBKDF2 on
+        // CPU time and now and then fails with "Unable to get accurate CPU usage": try again.
+        Cmd.Result r = null;
+        for (int attempt = 0; attempt < 3 && (r == null || r.exit() != 0); attempt++) {
+          java.nio.file.Files.deleteIfExists(image);
+          r =
+              Cmd.run(
                   "qemu-img",
                   "create",
                   "-f",
@@ -67,8 +72,10 @@ enum ImageMaker {
                   "-o",
                   "key-secret=sec0,iter-time=10",
                   image.toString(),
-                  Long.toString(bytes - 4L * 1024 * 1024))
-              .ok();
+                  Long.toString(bytes - 4L * 1024 * 1024));
+        }
+        r.ok();
+      }
     }
   }
 
