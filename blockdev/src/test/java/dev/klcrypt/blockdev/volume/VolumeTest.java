@@ -104,6 +104,10 @@ class VolumeTest {
       }
       v.flush();
     }
+    assertThat(Thread.getAllStackTraces().keySet())
+        .as(
+            "the split (multi-threaded) sector crypto path ran: surefire sets klcrypt.xts.threads=2")
+        .anyMatch(t -> t.getName().startsWith("klcrypt-xts-"));
     try (Volume v = open(img, OpenOptions.defaults().withReadOnly(true));
         Arena a = Arena.ofConfined()) {
       MemorySegment all = a.allocate(v.size());
