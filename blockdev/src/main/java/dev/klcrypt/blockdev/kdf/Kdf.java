@@ -3,17 +3,14 @@ package dev.klcrypt.blockdev.kdf;
 import dev.klcrypt.blockdev.KdfMemoryLimitException;
 import dev.klcrypt.keylocker.memory.ClearKey;
 import java.util.Arrays;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
- * Key derivation for keyslots and digests: PBKDF2-HMAC and Argon2i/id (v1.3), both from Bouncy
- * Castle.
+ * Key derivation for keyslots and digests: PBKDF2-HMAC (our loop over Bouncy Castle's digests) and
+ * Argon2i/id v1.3 (libargon2, the library cryptsetup uses, one thread per lane).
  *
- * <p>Bouncy Castle takes and returns {@code byte[]}, so the passphrase and the derived key briefly
- * exist on the heap: both arrays are wiped right after use, and the output is moved into a {@link
- * ClearKey} at once. Bouncy Castle's own internal state (HMAC pads, Argon2 memory blocks) cannot be
- * reached to wipe; it becomes garbage when the call returns.
+ * <p>Argon2 reads the passphrase from and writes the key into locked off-heap memory. PBKDF2 works
+ * on {@code byte[]}, so the passphrase and the derived key briefly exist on the heap: both arrays
+ * are wiped right after use, and the output is moved into a {@link ClearKey} at once.
  */
 public final class Kdf {
   /** cryptsetup's lower bounds. */
@@ -25,9 +22,21 @@ public final class Kdf {
 
   private Kdf() {}
 
-  /** A default ceiling for Argon2 memory: three quarters of the JVM's maximum heap. */
+  /**
+   * A default ceiling for Argon2 memory: half of the machine's RAM (cryptsetup's cap). Argon2's
+   * memory is allocated by libargon2, off the Java heap.
+   */
   public static long defaultMemoryCeilingKiB() {
-    return Runtime.getRuntime().maxMemory() / 1024 / 4 * 3;
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 2;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // fall through to a conservative default
+    }
+    return DEFAULT_ARGON2_MEMORY_KIB;
   }
 
   /**
@@ -48,13 +57,27 @@ public final class Kdf {
       throw new KdfMemoryLimitException(
           where + " (" + spec.type().luksName() + ")", spec.memoryKiB(), memoryCeilingKiB);
     }
+    if (spec.isArgon2()) {
+      ClearKey key = ClearKey.allocate(length);
+      try {
+        Argon2Native.hash(
+            spec.type() == KdfSpec.Type.ARGON2I ? Argon2Native.ARGON2_I : Argon2Native.ARGON2_ID,
+            spec.time(),
+            spec.memoryKiB(),
+            spec.parallelism(),
+            passphrase.segmentForKdf(),
+            salt,
+            key.segment());
+        return key;
+      } catch (RuntimeException e) {
+        key.close();
+        throw e;
+      }
+    }
     byte[] pw = passphrase.heapCopyForKdf();
     byte[] out = null;
     try {
-      out =
-          spec.isArgon2()
-              ? argon2(spec, pw, salt, length)
-              : pbkdf2(spec.hash(), pw, salt, spec.iterations(), length);
+      out = pbkdf2(spec.hash(), pw, salt, spec.iterations(), length);
       return ClearKey.copyOf(out, 0, length);
     } finally {
       Arrays.fill(pw, (byte) 0);
@@ -127,26 +150,6 @@ public final class Kdf {
   static byte[] pbkdf2(HashAlgorithm hash, byte[] pw, byte[] salt, int iterations, int length) {
     byte[] out = new byte[length];
     Pbkdf2.derive(hash, pw, salt, iterations, out);
-    return out;
-  }
-
-  private static byte[] argon2(KdfSpec spec, byte[] pw, byte[] salt, int length) {
-    int type =
-        spec.type() == KdfSpec.Type.ARGON2I
-            ? Argon2Parameters.ARGON2_i
-            : Argon2Parameters.ARGON2_id;
-    Argon2Parameters params =
-        new Argon2Parameters.Builder(type)
-            .withVersion(Argon2Parameters.ARGON2_VERSION_13)
-            .withIterations(spec.time())
-            .withMemoryAsKB(spec.memoryKiB())
-            .withParallelism(spec.parallelism())
-            .withSalt(salt)
-            .build();
-    Argon2BytesGenerator gen = new Argon2BytesGenerator();
-    gen.init(params);
-    byte[] out = new byte[length];
-    gen.generateBytes(pw, out);
     return out;
   }
 }

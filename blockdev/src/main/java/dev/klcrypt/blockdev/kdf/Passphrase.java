@@ -103,6 +103,14 @@ public final class Passphrase implements AutoCloseable {
     return out;
   }
 
+  /** The passphrase bytes in locked memory, for a KDF that reads native memory (libargon2). */
+  MemorySegment segmentForKdf() {
+    if (closed) {
+      throw new IllegalStateException("passphrase is closed");
+    }
+    return memory.segment().asSlice(0, length);
+  }
+
   @Override
   public void close() {
     closed = true;
