@@ -46,12 +46,13 @@ public final class KlcryptMetrics {
   private final PrometheusMeterRegistry registry;
   private final Map<String, VolumeMeters> volumes = new ConcurrentHashMap<>();
   private final AtomicInteger tableProblems = new AtomicInteger();
+  private volatile java.util.function.IntSupplier tableProblemsSource = tableProblems::get;
   // Micrometer holds function meters' state objects weakly; these keep the suppliers alive
   private final List<Object> retained = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public KlcryptMetrics() {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Gauge.builder("klcrypt.table.problems", tableProblems, AtomicInteger::get)
+    Gauge.builder("klcrypt.table.problems", this, m -> m.tableProblemsSource.getAsInt())
         .description("Lines of the volume table refused at the last (re)load")
         .register(registry);
   }
@@ -236,6 +237,12 @@ public final class KlcryptMetrics {
   /** The number of refused table lines at the last (re)load. */
   public void tableProblems(int count) {
     tableProblems.set(count);
+    tableProblemsSource = tableProblems::get;
+  }
+
+  /** Reads the number of refused table lines from {@code source} at every scrape. */
+  public void tableProblems(java.util.function.IntSupplier source) {
+    tableProblemsSource = java.util.Objects.requireNonNull(source, "source");
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.klcrypt.daemon.metrics;
 import dev.klcrypt.daemon.DaemonContext;
 import dev.klcrypt.daemon.DaemonExtension;
 import dev.klcrypt.daemon.config.DaemonConfig;
+import dev.klcrypt.daemon.table.TableHealth;
 import dev.klcrypt.daemon.volumes.OpenVolume;
 import dev.klcrypt.daemon.volumes.VolumeEvents;
 import io.netty.channel.EventLoopGroup;
@@ -48,6 +49,7 @@ public final class MetricsExtension implements DaemonExtension {
     context.fuseGuard().listener(metrics.fuseListener());
     metrics.bindPlatform(context.platform());
     metrics.openVolumes(() -> context.volumes().list().size());
+    metrics.tableProblems(() -> TableHealth.problems(context.runtimeDir()));
     context
         .volumes()
         .addListener(

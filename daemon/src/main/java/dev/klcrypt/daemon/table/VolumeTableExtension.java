@@ -114,9 +114,15 @@ public final class VolumeTableExtension implements DaemonExtension {
       }
     }
     AuditLog.tableLoaded(current.file(), openedByTable.size(), 0, 0, current.problems().size());
+    TableHealth.loaded(context.runtimeDir(), current.problems().size());
     if (handleHangup) {
       HangupSignal.onHangup(this::reloadAndNotify);
     }
+  }
+
+  @Override
+  public void stopping(DaemonContext context) {
+    TableHealth.forget(context.runtimeDir());
   }
 
   /** The table as last read. */
@@ -152,6 +158,7 @@ public final class VolumeTableExtension implements DaemonExtension {
       }
     }
     current = next;
+    TableHealth.loaded(context.runtimeDir(), next.problems().size());
     AuditLog.tableLoaded(
         next.file(),
         changes.added().size(),

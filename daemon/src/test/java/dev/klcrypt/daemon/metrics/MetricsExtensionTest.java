@@ -126,4 +126,46 @@ class MetricsExtensionTest {
       daemon.close();
     }
   }
+
+  @Test
+  void tableProblemsGaugeFollowsTheTablesRefusedLinesAcrossReloads() throws Exception {
+    Path table = dir.resolve("klcrypttab");
+    Path config = dir.resolve("klcryptd.conf");
+    Files.writeString(config, "runtimeDir = run\ntablePath = klcrypttab\n");
+    // key-less entries: served only on 'klcrypt open', so nothing is opened and no image is needed
+    Files.writeString(
+        table,
+        String.join(
+            "\n",
+            "waiting " + dir.resolve("a.img") + " none luks",
+            "bad1 relative.img none",
+            "bad2 " + dir.resolve("b.img") + " none luks,tries=3",
+            ""));
+    dev.klcrypt.daemon.table.VolumeTableExtension tableExtension =
+        new dev.klcrypt.daemon.table.VolumeTableExtension(false, Map.of());
+    Daemon daemon =
+        Daemon.start(
+            dir.resolve("run"),
+            Optional.of(config),
+            List.of(new MetricsExtension(), tableExtension));
+    Path socket = dir.resolve("run").resolve(Daemon.CONTROL_SOCKET);
+    try {
+      assertThat(PrometheusText.parse(getMetrics(socket)).value("klcrypt_table_problems", Map.of()))
+          .isEqualTo(2);
+      Files.writeString(table, "waiting " + dir.resolve("a.img") + " none luks\n");
+      tableExtension.reloadAndNotify();
+      assertThat(PrometheusText.parse(getMetrics(socket)).value("klcrypt_table_problems", Map.of()))
+          .isZero();
+      Files.writeString(table, "waiting " + dir.resolve("a.img") + " none luks\nbad3 x y z w v\n");
+      tableExtension.reloadAndNotify();
+      assertThat(PrometheusText.parse(getMetrics(socket)).value("klcrypt_table_problems", Map.of()))
+          .isEqualTo(1);
+      assertThat(dev.klcrypt.daemon.table.TableHealth.problems(dir.resolve("run"))).isEqualTo(1);
+    } finally {
+      daemon.close();
+    }
+    assertThat(dev.klcrypt.daemon.table.TableHealth.problems(dir.resolve("run")))
+        .as("forgotten when the daemon stops")
+        .isZero();
+  }
 }
