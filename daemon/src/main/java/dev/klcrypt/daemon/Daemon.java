@@ -62,6 +62,20 @@ public final class Daemon implements AutoCloseable {
   public static Daemon start(
       Path runtimeDir, Optional<Path> configFile, List<DaemonExtension> extensions)
       throws Exception {
+    return start(runtimeDir, Optional.empty(), configFile, extensions);
+  }
+
+  /**
+   * Starts a daemon on {@code runtimeDir} whose platform keeps its persistent state (the sealed
+   * IWKey backup) in {@code stateDir}; without one, in what the extensions propose (the config's
+   * {@code stateDir}), else {@code runtimeDir/platform}.
+   */
+  public static Daemon start(
+      Path runtimeDir,
+      Optional<Path> stateDir,
+      Optional<Path> configFile,
+      List<DaemonExtension> extensions)
+      throws Exception {
     Path dir = runtimeDir.toAbsolutePath().normalize();
     Files.createDirectories(dir);
     Path socket = dir.resolve(CONTROL_SOCKET);
@@ -81,6 +95,16 @@ public final class Daemon implements AutoCloseable {
       platformConfig = e.platformConfig(platformConfig, configFile);
       openDefaults = e.openOptions(openDefaults, configFile);
     }
+    if (stateDir.isPresent()) {
+      PlatformConfig p = platformConfig;
+      platformConfig =
+          new PlatformConfig(
+              p.features(),
+              stateDir.get().toAbsolutePath().normalize(),
+              p.keySource(),
+              p.noBackup());
+    }
+    LOG.info("platform state (sealed IWKey backup) in {}", platformConfig.stateDir());
     EmulatedPlatform platform = EmulatedPlatform.boot(platformConfig);
     FuseMount mount = null;
     try {
@@ -93,7 +117,14 @@ public final class Daemon implements AutoCloseable {
           .registerWith(dispatcher);
       DaemonContext context =
           new DaemonContext(
-              dir, configFile, platform, volumes, guard, dispatcher, mount.mountPoint());
+              dir,
+              configFile,
+              platform,
+              volumes,
+              guard,
+              dispatcher,
+              mount.mountPoint(),
+              extensions);
       Daemon daemon = new Daemon(context, List.copyOf(extensions), mount);
       for (DaemonExtension e : extensions) {
         e.started(context);

@@ -32,6 +32,15 @@ public final class Klcryptd implements Callable<Integer> {
       description = "holds control.sock and the volumes/ mount (default: ${DEFAULT-VALUE})")
   Path runtimeDir;
 
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "the platform's persistent state; the sealed IWKey backup is DIR/iwkey.backup (default:"
+              + " stateDir from --config, else RUNTIME-DIR/platform; the shipped config says"
+              + " /var/lib/klcrypt)")
+  Path stateDir;
+
   @Option(names = "--config", paramLabel = "FILE", description = "daemon configuration file")
   Path config;
 
@@ -47,7 +56,9 @@ public final class Klcryptd implements Callable<Integer> {
     ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
     Daemon daemon;
     try {
-      daemon = Daemon.start(runtimeDir, Optional.ofNullable(config), extensions);
+      daemon =
+          Daemon.start(
+              runtimeDir, Optional.ofNullable(stateDir), Optional.ofNullable(config), extensions);
     } catch (DaemonAlreadyRunningException e) {
       System.err.println("klcryptd: " + e.getMessage());
       return 5;

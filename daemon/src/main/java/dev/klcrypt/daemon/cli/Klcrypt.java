@@ -24,6 +24,8 @@ import picocli.CommandLine.ScopeType;
       LuksAddKeyCommand.class,
       LuksRemoveKeyCommand.class,
       BenchmarkCommand.class,
+      PlatformCommand.class,
+      FaultCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Klcrypt implements Runnable {

@@ -35,6 +35,13 @@ final class OpenCommand implements Callable<Integer> {
       description = "serve the volume read-only")
   boolean readOnly;
 
+  @Option(
+      names = "--fault-injection",
+      description =
+          "serve the volume over the fault-injection store (volatile write cache; 'klcrypt fault"
+              + " add --volume NAME' then works on it), docs/FAULTS.md")
+  boolean faultInjection;
+
   @Option(names = "--loop", description = "also attach a loop device (direct I/O) and print it")
   boolean loop;
 
@@ -59,7 +66,7 @@ final class OpenCommand implements Callable<Integer> {
     DaemonConnection daemon = new DaemonConnection(parent.runtimeDir);
     ObjectNode request =
         daemon
-            .request("open")
+            .request(faultInjection ? "fault-open" : "open")
             .put("image", image.toAbsolutePath().toString())
             .put("name", name)
             .put("allowDiscards", allowDiscards)

@@ -10,6 +10,7 @@ public enum Errno {
   EPERM(1),
   ENOENT(2),
   EIO(5),
+  ENXIO(6),
   EBADF(9),
   ENOMEM(12),
   EACCES(13),

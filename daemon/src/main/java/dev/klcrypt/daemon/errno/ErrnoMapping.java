@@ -9,6 +9,7 @@ import dev.klcrypt.blockdev.UnsupportedFormatException;
 import dev.klcrypt.blockdev.VolumeClosedException;
 import dev.klcrypt.blockdev.VolumeRangeException;
 import dev.klcrypt.blockdev.WrongPassphraseException;
+import dev.klcrypt.blockdev.fault.InjectedFaultException;
 import dev.klcrypt.keylocker.cpu.KeyLockerUnavailableException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -28,6 +29,9 @@ public final class ErrnoMapping {
       // Key Locker soft-disabled or absent: every request on every volume fails, nothing is written
       case KeyLockerUnavailableException e -> Errno.ENODEV;
       case VolumeClosedException e -> Errno.ENODEV;
+      // an injected fault reports exactly the errno it was armed with (docs/FAULTS.md)
+      case BackingStoreIoException e when e.getCause() instanceof InjectedFaultException f ->
+          Errno.valueOf(f.errno().name());
       case BackingStoreIoException e -> Errno.EIO;
       case VolumeRangeException e -> Errno.EINVAL;
       case DiscardNotAllowedException e -> Errno.EOPNOTSUPP;

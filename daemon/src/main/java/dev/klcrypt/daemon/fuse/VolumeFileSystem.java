@@ -3,6 +3,7 @@ package dev.klcrypt.daemon.fuse;
 import dev.klcrypt.blockdev.volume.Volume;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.errno.RequestRefusedException;
+import dev.klcrypt.daemon.volumes.IoGate;
 import dev.klcrypt.daemon.volumes.OpenVolume;
 import dev.klcrypt.daemon.volumes.OpenVolumes;
 import java.lang.foreign.MemorySegment;
@@ -156,19 +157,22 @@ public final class VolumeFileSystem extends FuseStubFS {
         name,
         offset,
         size,
-        () -> {
-          Volume volume = byHandle(v, path).volume();
-          long volumeSize = volume.size();
-          if (offset < 0) {
-            throw new RequestRefusedException(Errno.EINVAL, "negative offset " + offset);
-          }
-          if (offset >= volumeSize || size == 0) {
-            return 0; // end of file, like a block device read past the end
-          }
-          long n = Math.min(size, volumeSize - offset);
-          volume.read(offset, MemorySegment.ofAddress(buf.address()).reinterpret(n));
-          return n;
-        });
+        () ->
+            gated(
+                name,
+                () -> {
+                  Volume volume = byHandle(v, path).volume();
+                  long volumeSize = volume.size();
+                  if (offset < 0) {
+                    throw new RequestRefusedException(Errno.EINVAL, "negative offset " + offset);
+                  }
+                  if (offset >= volumeSize || size == 0) {
+                    return 0; // end of file, like a block device read past the end
+                  }
+                  long n = Math.min(size, volumeSize - offset);
+                  volume.read(offset, MemorySegment.ofAddress(buf.address()).reinterpret(n));
+                  return n;
+                }));
   }
 
   @Override
@@ -183,27 +187,30 @@ public final class VolumeFileSystem extends FuseStubFS {
         name,
         offset,
         size,
-        () -> {
-          Volume volume = byHandle(v, path).volume();
-          if (offset < 0 || offset > volume.size() - size) {
-            throw new RequestRefusedException(
-                Errno.EINVAL,
-                "write of "
-                    + size
-                    + " bytes at offset "
-                    + offset
-                    + " goes beyond the end of volume "
-                    + name
-                    + " ("
-                    + volume.size()
-                    + " bytes)");
-          }
-          if (size == 0) {
-            return 0;
-          }
-          volume.write(offset, MemorySegment.ofAddress(buf.address()).reinterpret(size));
-          return size;
-        });
+        () ->
+            gated(
+                name,
+                () -> {
+                  Volume volume = byHandle(v, path).volume();
+                  if (offset < 0 || offset > volume.size() - size) {
+                    throw new RequestRefusedException(
+                        Errno.EINVAL,
+                        "write of "
+                            + size
+                            + " bytes at offset "
+                            + offset
+                            + " goes beyond the end of volume "
+                            + name
+                            + " ("
+                            + volume.size()
+                            + " bytes)");
+                  }
+                  if (size == 0) {
+                    return 0;
+                  }
+                  volume.write(offset, MemorySegment.ofAddress(buf.address()).reinterpret(size));
+                  return size;
+                }));
   }
 
   @Override
@@ -221,10 +228,13 @@ public final class VolumeFileSystem extends FuseStubFS {
         name,
         -1,
         -1,
-        () -> {
-          byHandle(v, path).volume().flush();
-          return 0;
-        });
+        () ->
+            gated(
+                name,
+                () -> {
+                  byHandle(v, path).volume().flush();
+                  return 0;
+                }));
   }
 
   @Override
@@ -237,37 +247,41 @@ public final class VolumeFileSystem extends FuseStubFS {
         name,
         off,
         length,
-        () -> {
-          OpenVolume target = byHandle(v, path);
-          Volume volume = target.volume();
-          if (off < 0 || length <= 0 || off > volume.size() - length) {
-            throw new RequestRefusedException(
-                Errno.EINVAL,
-                "fallocate of "
-                    + length
-                    + " bytes at offset "
-                    + off
-                    + " is outside volume "
-                    + name
-                    + " ("
-                    + volume.size()
-                    + " bytes)");
-          }
-          if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
-            return 0; // the whole volume is allocated already
-          }
-          if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
-            if (!target.info().allowDiscards()) {
-              throw new RequestRefusedException(
-                  Errno.EOPNOTSUPP, "volume " + name + " was opened without --allow-discards");
-            }
-            volume.discard(off, length);
-            return 0;
-          }
-          throw new RequestRefusedException(
-              Errno.EOPNOTSUPP,
-              "fallocate mode 0x" + Integer.toHexString(mode) + " is not supported");
-        });
+        () ->
+            gated(
+                name,
+                () -> {
+                  OpenVolume target = byHandle(v, path);
+                  Volume volume = target.volume();
+                  if (off < 0 || length <= 0 || off > volume.size() - length) {
+                    throw new RequestRefusedException(
+                        Errno.EINVAL,
+                        "fallocate of "
+                            + length
+                            + " bytes at offset "
+                            + off
+                            + " is outside volume "
+                            + name
+                            + " ("
+                            + volume.size()
+                            + " bytes)");
+                  }
+                  if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
+                    return 0; // the whole volume is allocated already
+                  }
+                  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+                    if (!target.info().allowDiscards()) {
+                      throw new RequestRefusedException(
+                          Errno.EOPNOTSUPP,
+                          "volume " + name + " was opened without --allow-discards");
+                    }
+                    volume.discard(off, length);
+                    return 0;
+                  }
+                  throw new RequestRefusedException(
+                      Errno.EOPNOTSUPP,
+                      "fallocate mode 0x" + Integer.toHexString(mode) + " is not supported");
+                }));
   }
 
   @Override
@@ -327,6 +341,20 @@ public final class VolumeFileSystem extends FuseStubFS {
           }
           return 0; // open(O_TRUNC) on a volume file of the same size
         });
+  }
+
+  /**
+   * Runs a data request through the volumes' {@link dev.klcrypt.daemon.volumes.IoGate}: it waits
+   * while the platform is suspended and fails with ENODEV once Key Locker is unavailable.
+   */
+  private long gated(String name, FuseGuard.Body body) throws Exception {
+    IoGate gate = volumes.gate();
+    gate.enter(name);
+    try {
+      return body.run();
+    } finally {
+      gate.exit();
+    }
   }
 
   /** The volume behind a file handle, or null (never throws: it runs before the guard). */

@@ -1,5 +1,6 @@
 package dev.klcrypt.daemon.volumes;
 
+import dev.klcrypt.blockdev.fault.FaultyBackingStore;
 import dev.klcrypt.blockdev.volume.Volume;
 import dev.klcrypt.blockdev.volume.VolumeInfo;
 import java.nio.file.Path;
@@ -12,8 +13,10 @@ import java.time.Instant;
 public final class OpenVolume {
   private final String name;
   private final Path image;
-  private final Volume volume;
-  private final Instant openedAt;
+  private volatile Volume volume;
+  private volatile Instant openedAt;
+  private volatile FaultyBackingStore faults;
+  private volatile Path keyFile;
   private volatile String loopDevice;
   private int openHandles;
   private boolean retired;
@@ -36,6 +39,42 @@ public final class OpenVolume {
 
   public Volume volume() {
     return volume;
+  }
+
+  /**
+   * Serves {@code reopened} (the same image unlocked again, e.g. with new key handles after a
+   * platform reboot) under this name from now on; open file handles and loop devices keep working.
+   *
+   * @return the volume served before, which the caller closes
+   */
+  public Volume replaceVolume(Volume reopened, FaultyBackingStore reopenedFaults, Instant now) {
+    Volume old = volume;
+    volume = reopened;
+    faults = reopenedFaults;
+    openedAt = now;
+    return old;
+  }
+
+  /** The fault-injecting store under the volume, or null when it was opened without one. */
+  public FaultyBackingStore faults() {
+    return faults;
+  }
+
+  public void faults(FaultyBackingStore store) {
+    this.faults = store;
+  }
+
+  /**
+   * The key file the volume was opened with, remembered so that it can be reopened unattended (a
+   * platform reboot invalidates its key handles); null when it was opened with a typed passphrase.
+   * Only the path is kept, never the passphrase.
+   */
+  public Path keyFile() {
+    return keyFile;
+  }
+
+  public void keyFile(Path file) {
+    this.keyFile = file;
   }
 
   public VolumeInfo info() {

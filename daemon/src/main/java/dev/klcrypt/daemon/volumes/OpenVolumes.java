@@ -29,9 +29,22 @@ public final class OpenVolumes {
   private final Map<String, OpenVolume> byName = new ConcurrentHashMap<>();
   private final List<VolumeEvents> listeners = new CopyOnWriteArrayList<>();
   private final Clock clock;
+  private final IoGate gate = new IoGate(DEFAULT_GATE_TIMEOUT_MILLIS);
+
+  /** How long a request waits while the platform is suspended, unless configured otherwise. */
+  public static final long DEFAULT_GATE_TIMEOUT_MILLIS = 30_000;
 
   public OpenVolumes(Clock clock) {
     this.clock = clock;
+  }
+
+  /** The gate every data request on every volume passes (platform suspend quiesces here). */
+  public IoGate gate() {
+    return gate;
+  }
+
+  public Clock clock() {
+    return clock;
   }
 
   public void addListener(VolumeEvents listener) {
@@ -127,6 +140,29 @@ public final class OpenVolumes {
       v.volume().close();
     }
     LOG.info("closed volume {}", name);
+    listeners.forEach(l -> l.closed(v));
+  }
+
+  /**
+   * Stops serving a volume now, even with file handles open (a platform reboot made its key handles
+   * useless and nobody can reopen it unattended): requests on handles still open fail with ENODEV.
+   * Writes the volume's pending data first when it can (a flush never needs the key).
+   */
+  public void drop(String name) {
+    OpenVolume v = get(name);
+    v.retire();
+    byName.remove(name, v);
+    try {
+      v.volume().flush();
+    } catch (RuntimeException e) {
+      LOG.error("flushing volume {} failed: {}", name, e.toString());
+    }
+    try {
+      v.volume().close();
+    } catch (RuntimeException e) {
+      LOG.error("closing volume {} failed: {}", name, e.toString());
+    }
+    LOG.info("dropped volume {} ({} open handles)", name, v.openHandles());
     listeners.forEach(l -> l.closed(v));
   }
 
