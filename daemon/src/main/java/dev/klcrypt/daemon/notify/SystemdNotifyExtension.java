@@ -2,11 +2,16 @@ package dev.klcrypt.daemon.notify;
 
 import dev.klcrypt.daemon.DaemonContext;
 import dev.klcrypt.daemon.DaemonExtension;
+import dev.klcrypt.daemon.fuse.MountTable;
 import dev.klcrypt.daemon.volumes.OpenVolume;
 import dev.klcrypt.daemon.volumes.VolumeEvents;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -14,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Wires {@link SystemdNotifier} into the daemon's life cycle: {@code STATUS=} while starting,
  * {@code READY=1} once every extension's {@code started} ran (so after the volume table's volumes
  * are open) and the control socket listens, a {@code STATUS=} line whenever a volume opens or
- * closes, watchdog pings when systemd asked for them, and {@code STOPPING=1} first thing on
- * shutdown. Without {@code NOTIFY_SOCKET} it does nothing and starts no thread.
+ * closes, watchdog pings when systemd asked for them (while the volumes filesystem is mounted and
+ * answers), and {@code STOPPING=1} first thing on shutdown. Without {@code NOTIFY_SOCKET} it does
+ * nothing and starts no thread.
  */
 public final class SystemdNotifyExtension implements DaemonExtension {
   private final Map<String, String> environment;
@@ -60,7 +66,25 @@ public final class SystemdNotifyExtension implements DaemonExtension {
   @Override
   public void ready(DaemonContext context) {
     notifier.ready(summary(context));
-    notifier.startWatchdog(() -> true);
+    notifier.startWatchdog(() -> volumesFilesystemAnswers(context.volumesMountPoint()));
+  }
+
+  /**
+   * The watchdog's health probe: the volumes filesystem is still mounted here and answers a {@code
+   * stat} of its root (a FUSE getattr served by the daemon: attribute caching is off). A mount that
+   * was taken away misses the pings at once; a FUSE loop that hangs blocks the probe, which misses
+   * them too. Either way systemd restarts the service after {@code WatchdogSec=}.
+   */
+  static boolean volumesFilesystemAnswers(Path mountPoint) {
+    try {
+      if (!MountTable.ofThisProcess().isFuseMount(mountPoint)) {
+        return false;
+      }
+      Files.readAttributes(mountPoint, BasicFileAttributes.class);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Override

@@ -69,4 +69,40 @@ class SystemdNotifyExtensionTest {
       assertThat(systemd.next(Duration.ofMillis(300))).isNull();
     }
   }
+
+  @Test
+  void watchdogPingsWhileTheVolumesFilesystemAnswersAndStopWhenItIsGone() throws Exception {
+    try (NotifySocketReceiver systemd =
+        NotifySocketReceiver.bind(dir.resolve("notify").toString())) {
+      Map<String, String> env =
+          Map.of(
+              "NOTIFY_SOCKET",
+              systemd.notifySocket(),
+              "WATCHDOG_USEC",
+              "200000",
+              "WATCHDOG_PID",
+              Long.toString(ProcessHandle.current().pid()));
+      Daemon daemon =
+          Daemon.start(
+              dir.resolve("run"), Optional.empty(), List.of(new SystemdNotifyExtension(env)));
+      Path mount = dir.resolve("run").resolve(Daemon.VOLUMES_DIR);
+      try {
+        assertThat(systemd.awaitLine("WATCHDOG=1", WAIT)).isEqualTo("WATCHDOG=1");
+        assertThat(systemd.awaitLine("WATCHDOG=1", WAIT)).isEqualTo("WATCHDOG=1");
+        assertThat(SystemdNotifyExtension.volumesFilesystemAnswers(mount)).isTrue();
+
+        // someone takes the mount away: the daemon can serve nothing, so systemd must restart it
+        Process umount = new ProcessBuilder("umount", "-l", mount.toString()).inheritIO().start();
+        assertThat(umount.waitFor()).isZero();
+        assertThat(SystemdNotifyExtension.volumesFilesystemAnswers(mount)).isFalse();
+        Thread.sleep(300); // a ping already on its way may still arrive
+        while (systemd.next(Duration.ZERO) != null) {}
+        assertThat(systemd.next(Duration.ofSeconds(1)))
+            .as("no ping for 1 s (5 intervals)")
+            .isNull();
+      } finally {
+        daemon.close();
+      }
+    }
+  }
 }
