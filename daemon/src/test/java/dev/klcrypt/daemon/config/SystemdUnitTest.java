@@ -62,8 +62,8 @@ class SystemdUnitTest {
   @Test
   void theOptInWatchdogLineVerifiesWhenUncommented() throws Exception {
     String unit = Files.readString(UNIT);
-    assertThat(unit).contains("\n#WatchdogSec=30s\n");
-    Path copy = installableCopy(unit.replace("\n#WatchdogSec=30s\n", "\nWatchdogSec=30s\n"));
+    assertThat(unit).contains("\n#WatchdogSec=60s\n");
+    Path copy = installableCopy(unit.replace("\n#WatchdogSec=60s\n", "\nWatchdogSec=60s\n"));
     Run verify = run(List.of("systemd-analyze", "verify", "--man=no", copy.toString()));
     assertThat(verify.output()).as("systemd-analyze verify output").isEmpty();
     assertThat(verify.exit()).isZero();
