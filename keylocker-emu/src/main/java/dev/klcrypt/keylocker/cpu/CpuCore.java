@@ -7,7 +7,6 @@ import dev.klcrypt.keylocker.handle.Restrictions;
 import dev.klcrypt.keylocker.memory.ClearKey;
 import dev.klcrypt.keylocker.memory.LockedMemory;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.locks.StampedLock;
 
 /**
  * The emulated CPU's state and the semantics of every Key Locker instruction. The IWKey (128-bit
@@ -24,9 +23,8 @@ final class CpuCore implements AutoCloseable {
   final CpuFeatures features;
   final InstructionCounters counters = new InstructionCounters();
 
-  // StampedLock: one CAS per read acquisition (instructions run concurrently on every thread);
-  // never re-entered.
-  private final StampedLock lock = new StampedLock();
+  // Instructions run concurrently on every thread; IWKey changes are rare (see ReaderBiasedLock).
+  private final ReaderBiasedLock lock = new ReaderBiasedLock();
   private final LockedMemory iwKey = LockedMemory.allocate(IWKEY_BYTES);
   private final LockedMemory iwSchedules = LockedMemory.allocate(2L * NativeCore.SCHED_BYTES);
   private final UnwrappedKeyCache cache = new UnwrappedKeyCache(CACHE_SLOTS);
@@ -99,7 +97,7 @@ final class CpuCore implements AutoCloseable {
 
   /** Installs IWKey bytes (from LOADIWKEY or a platform restore). */
   void install(MemorySegment key48, KeySource source, boolean noBackup) {
-    long w = lock.writeLock();
+    lock.lockWrite();
     try {
       cache.clear();
       iwKey.segment().copyFrom(key48);
@@ -108,7 +106,7 @@ final class CpuCore implements AutoCloseable {
       iwKeySource = source;
       iwNoBackup = noBackup;
     } finally {
-      lock.unlockWrite(w);
+      lock.unlockWrite();
     }
   }
 
@@ -117,14 +115,14 @@ final class CpuCore implements AutoCloseable {
    * wiped.
    */
   void loseIwKey() {
-    long w = lock.writeLock();
+    lock.lockWrite();
     try {
       cache.clear();
       iwKey.wipe();
       expandIwKeyLocked();
       iwKeyLoaded = false;
     } finally {
-      lock.unlockWrite(w);
+      lock.unlockWrite();
     }
   }
 
@@ -163,7 +161,7 @@ final class CpuCore implements AutoCloseable {
 
   /** Runs {@code body} with the IWKey bytes under the read lock (for sealing a platform backup). */
   void withIwKey(java.util.function.Consumer<MemorySegment> body) {
-    long r = lock.readLock();
+    int r = lock.lockRead();
     try {
       body.accept(iwKey.segment());
     } finally {
@@ -207,7 +205,7 @@ final class CpuCore implements AutoCloseable {
     handle[0] = (byte) aad;
     handle[3] = (byte) (aad >>> 24);
     MemorySegment h = MemorySegment.ofArray(handle);
-    long stamp = lock.readLock();
+    int stamp = lock.lockRead();
     try {
       NativeCore.sivSeal(
           macSchedule,
@@ -304,18 +302,18 @@ final class CpuCore implements AutoCloseable {
   }
 
   /** Acquires the read lock (returns its stamp), making room in the cache first when it is full. */
-  private long lockForInstruction() {
+  private int lockForInstruction() {
     if (cache.full()) {
-      long w = lock.writeLock();
+      lock.lockWrite();
       try {
         if (cache.full()) {
           cache.clear();
         }
       } finally {
-        lock.unlockWrite(w);
+        lock.unlockWrite();
       }
     }
-    return lock.readLock();
+    return lock.lockRead();
   }
 
   /**
@@ -331,7 +329,7 @@ final class CpuCore implements AutoCloseable {
     boolean aes256 = type == KeyType.AES_256;
     Instruction instr =
         wide ? Instruction.wide(aes256, encrypt) : Instruction.single(aes256, encrypt);
-    long r = lockForInstruction();
+    int r = lockForInstruction();
     try {
       UnwrappedKeyCache.Entry e = checked(cpl, h, type, encrypt, instr);
       NativeCore.blocks(e.schedule(), e.rounds(), !encrypt, data, data);
@@ -366,7 +364,7 @@ final class CpuCore implements AutoCloseable {
     Instruction wideInstr = Instruction.wide(aes256, encrypt);
     Instruction tweakInstr = Instruction.single(aes256, true);
     boolean wide = features.wide();
-    long r = lockForInstruction();
+    int r = lockForInstruction();
     try {
       UnwrappedKeyCache.Entry t = checked(cpl, tweak, type, true, tweakInstr);
       UnwrappedKeyCache.Entry d = checked(cpl, data, type, encrypt, wide ? wideInstr : single);
@@ -400,14 +398,14 @@ final class CpuCore implements AutoCloseable {
 
   @Override
   public void close() {
-    long w = lock.writeLock();
+    lock.lockWrite();
     try {
       cache.close();
       iwKey.close();
       iwSchedules.close();
       iwKeyLoaded = false;
     } finally {
-      lock.unlockWrite(w);
+      lock.unlockWrite();
     }
   }
 }
