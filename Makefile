@@ -8,7 +8,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -ntp
 PREFIX ?= /usr/local
 
-.PHONY: deps build test run bench fmt clean install
+.PHONY: deps lint build test run bench fmt clean install
 
 # Debian packages the build, demo and tests need (installed only when missing).
 deps:
@@ -17,7 +17,11 @@ deps:
 build: deps
 	$(MVN) -DskipTests install
 
-test: deps
+# Shell scripts are code too: shellcheck them (Java formatting and -Werror run inside Maven).
+lint: deps
+	shellcheck .ci/run bin/*
+
+test: deps lint
 	$(MVN) install
 
 run: build
