@@ -67,6 +67,19 @@ final class Cmd {
     return run(List.of("bash", "-euo", "pipefail", "-c", script), null, 900);
   }
 
+  /**
+   * Drains run on their own threads, not the common pool: programs run in parallel from test
+   * threads (a request blocked in a suspended volume) would otherwise hold the common pool's one
+   * thread on a 2-core machine and starve every other program's drain.
+   */
+  private static final java.util.concurrent.ExecutorService DRAINS =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "cmd-drain");
+            t.setDaemon(true);
+            return t;
+          });
+
   private static CompletableFuture<String> drain(InputStream in) {
     return CompletableFuture.supplyAsync(
         () -> {
@@ -75,6 +88,7 @@ final class Cmd {
           } catch (IOException e) {
             return "<unreadable: " + e.getMessage() + ">";
           }
-        });
+        },
+        DRAINS);
   }
 }
