@@ -1,6 +1,7 @@
 package dev.klcrypt.daemon.errno;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.klcrypt.blockdev.BackingStoreIoException;
 import dev.klcrypt.blockdev.DiscardNotAllowedException;
@@ -11,10 +12,16 @@ import dev.klcrypt.blockdev.UnsupportedFormatException;
 import dev.klcrypt.blockdev.VolumeClosedException;
 import dev.klcrypt.blockdev.VolumeRangeException;
 import dev.klcrypt.blockdev.WrongPassphraseException;
+import dev.klcrypt.blockdev.fault.FaultyBackingStore;
+import dev.klcrypt.blockdev.fault.ScenarioParser;
+import dev.klcrypt.blockdev.store.FileBackingStore;
 import dev.klcrypt.keylocker.cpu.KeyLockerUnavailableException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -58,5 +65,22 @@ class ErrnoMappingTest {
   @MethodSource("failures")
   void errnoNumbersRoundTrip(Throwable failure, Errno expected) {
     assertThat(Errno.fromCode(expected.code())).isEqualTo(expected);
+  }
+
+  /** An error injected by the fault harness reports exactly its errno, not the default EIO. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"EIO", "ENXIO", "ENOSPC", "EROFS", "ETIMEDOUT"})
+  void anInjectedFaultKeepsItsErrno(String errno, @org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path image = dir.resolve("store.img");
+    Files.write(image, new byte[8192]);
+    try (FaultyBackingStore store =
+        FaultyBackingStore.builder(FileBackingStore.open(image, false)).build()) {
+      store.add(ScenarioParser.parseStep("error read errno=" + errno));
+      Throwable thrown = catchThrowable(() -> store.read(0, ByteBuffer.allocate(512)));
+      assertThat(thrown).isInstanceOf(BackingStoreIoException.class);
+      assertThat(ErrnoMapping.of(thrown)).isEqualTo(Errno.valueOf(errno));
+    }
   }
 }
