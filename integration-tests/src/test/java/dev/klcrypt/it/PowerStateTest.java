@@ -141,6 +141,48 @@ class PowerStateTest {
   }
 
   @Test
+  void rebootReopensATableVolumeWithItsKeyFileAndOpenHandlesKeepWorking() throws Exception {
+    Path image = ws.resolve("tab.img");
+    ImageMaker.KLCRYPT_LUKS2.make(ws, image, 32L * 1024 * 1024, "tab-pass");
+    Path table = daemon.runtimeDir().resolve("klcrypttab");
+    Files.writeString(table, "tab " + image + " " + ws.resolve("tab.img.key") + "\n");
+    Cmd.run("kill", "-HUP", Long.toString(daemon.pid())).ok();
+    Path volume = daemon.volumeFile("tab");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(volume)) {
+      assertThat(System.nanoTime())
+          .as("table volume never opened:%n%s", daemon.log())
+          .isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    try (FileChannel ch =
+        FileChannel.open(volume, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < 8; i++) {
+        ch.write(ByteBuffer.wrap(PowerControl.markedBlock(BLOCK, i)), (long) i * BLOCK);
+      }
+      ch.force(false);
+      long bootBefore = PowerControl.ok(daemon, "platform-status").path("bootNumber").asLong();
+      String out = daemon.klcrypt("platform", "reboot").ok();
+      assertThat(out).contains("reopened:          tab");
+      assertThat(PowerControl.ok(daemon, "platform-status").path("bootNumber").asLong())
+          .isEqualTo(bootBefore + 1);
+      // the same open file handle now reads and writes through the new key handles
+      for (int i = 0; i < 8; i++) {
+        ByteBuffer got = ByteBuffer.allocate(BLOCK);
+        ch.read(got, (long) i * BLOCK);
+        assertThat(Arrays.equals(got.array(), PowerControl.markedBlock(BLOCK, i)))
+            .as("block %d after the reboot", i)
+            .isTrue();
+      }
+      ch.write(ByteBuffer.wrap(PowerControl.markedBlock(BLOCK, 8)), 8L * BLOCK);
+      ch.force(false);
+    }
+    Files.delete(table);
+    daemon.klcrypt("close", "tab").ok();
+    PowerControl.assertNoPlaintext(image);
+  }
+
+  @Test
   void everyBadBackupIsRefusedWithItsOwnReason() throws Exception {
     Path image = ws.resolve("kinds.img");
     ImageMaker.KLCRYPT_LUKS2.make(ws, image, 32L * 1024 * 1024, "kinds-pass");
