@@ -219,8 +219,12 @@ class PowerStateTest {
       assertThat(read.exit()).isNotZero();
       assertThat(read.err()).contains("No such device");
       ObjectNode reboot = PowerControl.ok(daemon, "platform-reboot");
-      // opened with a typed passphrase as far as the daemon knows: closed, waits for a key
-      assertThat(reboot.path("awaitingKey").toString()).contains("kinds");
+      // opened with --key-file: the reboot reopens it from the key file under the new IWKey
+      assertThat(reboot.path("reopened").toString()).contains("kinds");
+      Cmd.Result again =
+          Cmd.run("dd", "if=" + daemon.volumeFile("kinds"), "of=/dev/null", "bs=4096", "count=1");
+      assertThat(again.exit()).as(again.err()).isZero();
+      PowerControl.ok(daemon, "close", "name", "kinds");
     }
     String metrics =
         Cmd.run(
@@ -257,13 +261,36 @@ class PowerStateTest {
   }
 
   @Test
-  void resumeWithoutSuspendAndFeatureSwitchesAreRefusedWithReasons() throws Exception {
+  void featureSwitchesTakeEffectAtTheNextReboot() throws Exception {
+    assertThat(daemon.klcrypt("fault", "add", "keylocker", "no-backup-support").exit()).isZero();
+    // CPUID does not change while a boot lasts: this suspend/resume still works
+    assertThat(daemon.klcrypt("platform", "suspend").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "resume").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "reboot").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "suspend").exit()).isZero();
+    Cmd.Result resume = daemon.klcrypt("platform", "resume");
+    assertThat(resume.exit()).isEqualTo(7);
+    assertThat(resume.err()).contains("no backup MSRs");
+    // fault clear switches it back for the reboot after
+    assertThat(daemon.klcrypt("fault", "clear").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "reboot").exit()).isZero();
+    assertThat(daemon.klcrypt("fault", "add", "nobackup-iwkey").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "reboot").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "suspend").exit()).isZero();
+    Cmd.Result noBackup = daemon.klcrypt("platform", "resume");
+    assertThat(noBackup.exit()).isEqualTo(7);
+    assertThat(noBackup.err()).contains("invalid backup status");
+    // leave the shared daemon as the other tests expect it: first boot's configuration, running
+    assertThat(daemon.klcrypt("fault", "clear").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "reboot").exit()).isZero();
+    assertThat(daemon.klcrypt("platform", "status").ok()).contains("soft-disabled: no");
+  }
+
+  @Test
+  void resumeWithoutSuspendAndUnknownFaultsAreRefusedWithReasons() throws Exception {
     Cmd.Result resume = daemon.klcrypt("platform", "resume");
     assertThat(resume.exit()).isEqualTo(1);
     assertThat(resume.err()).contains("not suspended");
-    Cmd.Result feature = daemon.klcrypt("fault", "add", "keylocker", "no-backup-support");
-    assertThat(feature.exit()).isEqualTo(1);
-    assertThat(feature.err()).contains("feature switch");
     Cmd.Result unknown = daemon.klcrypt("fault", "add", "restore-failure", "kind=stale");
     assertThat(unknown.exit()).isEqualTo(1);
     assertThat(unknown.err()).contains("kind 'stale' is unknown");

@@ -87,6 +87,10 @@ public final class VolumeOperations {
       volume.close();
       throw refused;
     }
+    if (keyFile != null) {
+      // the path, never the passphrase: a platform reboot reopens the volume from it
+      opened.keyFile(absolute("keyFile", keyFile));
+    }
     if (request.flag("loop")) {
       try {
         opened.loopDevice(LoopDevices.attach(mountPoint.resolve(name), volume.sectorSize()));

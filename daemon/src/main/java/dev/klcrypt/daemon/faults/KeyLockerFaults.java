@@ -5,6 +5,7 @@ import dev.klcrypt.daemon.config.AuditLog;
 import dev.klcrypt.daemon.errno.Errno;
 import dev.klcrypt.daemon.errno.RequestRefusedException;
 import dev.klcrypt.keylocker.cpu.EmulatedPlatform;
+import dev.klcrypt.keylocker.cpu.PlatformConfig;
 import dev.klcrypt.keylocker.cpu.PlatformFault;
 import java.util.List;
 import java.util.Locale;
@@ -88,13 +89,18 @@ final class KeyLockerFaults {
         replaceIwKey();
         yield kind;
       }
-      case "no-backup-support", "nobackup-iwkey" -> throw featureSwitch(kind);
+      case "no-backup-support", "nobackup-iwkey" -> {
+        noOptions(kind, options);
+        switchAtNextBoot(kind, "platform");
+        yield kind;
+      }
       default ->
           throw refused(
               "'"
                   + kind
                   + "' is not a Key Locker fault (restore-failure, backup-write-failure,"
-                  + " entropy-failure, iwkey-replaced-without-backup); block faults need --volume");
+                  + " entropy-failure, iwkey-replaced-without-backup, no-backup-support,"
+                  + " nobackup-iwkey); block faults need --volume");
     };
   }
 
@@ -114,7 +120,7 @@ final class KeyLockerFaults {
           platform.replaceIwKeyWithoutBackup();
           injected("iwkey-replaced-without-backup", target);
         }
-        case NO_BACKUP_SUPPORT, NOBACKUP_IWKEY -> throw featureSwitch(spec.kind().token());
+        case NO_BACKUP_SUPPORT, NOBACKUP_IWKEY -> switchAtNextBoot(spec.kind().token(), target);
       }
     } catch (RequestRefusedException e) {
       LOG.error(
@@ -169,12 +175,21 @@ final class KeyLockerFaults {
     }
   }
 
-  private static RequestRefusedException featureSwitch(String kind) {
-    return new RequestRefusedException(
-        Errno.EOPNOTSUPP,
-        kind
-            + " is a CPU feature switch, fixed when the platform boots; this klcryptd cannot change"
-            + " CPU features at run time (docs/FAULTS.md, 'Feature switches')");
+  /**
+   * A CPU feature switch, like a firmware setting: CPUID and the IWKey's NoBackup flag are fixed
+   * while a boot lasts, so it takes effect at the next {@code klcrypt platform reboot} (and {@code
+   * klcrypt fault clear} switches it back for the reboot after).
+   */
+  private void switchAtNextBoot(String kind, String target) {
+    PlatformConfig next = platform.nextBootConfig();
+    next =
+        switch (kind) {
+          case "no-backup-support" -> next.withFeatures(next.features().withBackup(false));
+          case "nobackup-iwkey" -> next.withNoBackup(true);
+          default -> throw refused("'" + kind + "' is not a feature switch");
+        };
+    platform.configureNextBoot(next);
+    injected(kind + "-at-next-boot", target);
   }
 
   private static RequestRefusedException refused(String why) {

@@ -20,7 +20,8 @@ final class CpuCore implements AutoCloseable {
   static final int IWKEY_BYTES = 48; // integrity key 16 || encryption key 32
   private static final int CACHE_SLOTS = 256;
 
-  final CpuFeatures features;
+  // Changes only at an emulated reboot (CPUID is fixed while a boot lasts), under the write lock.
+  volatile CpuFeatures features;
   final InstructionCounters counters = new InstructionCounters();
 
   // Instructions run concurrently on every thread; IWKey changes are rare (see ReaderBiasedLock).
@@ -105,6 +106,16 @@ final class CpuCore implements AutoCloseable {
       iwKeyLoaded = true;
       iwKeySource = source;
       iwNoBackup = noBackup;
+    } finally {
+      lock.unlockWrite();
+    }
+  }
+
+  /** A new boot may come with other CPU features (a BIOS switch); the IWKey is lost with it. */
+  void rebootWith(CpuFeatures next) {
+    lock.lockWrite();
+    try {
+      features = next;
     } finally {
       lock.unlockWrite();
     }

@@ -35,7 +35,9 @@ public final class EmulatedPlatform implements AutoCloseable {
 
   private static final int LOAD_RETRIES = 10;
 
-  private final PlatformConfig config;
+  private final PlatformConfig bootConfig;
+  private volatile PlatformConfig config;
+  private PlatformConfig nextBoot;
   private final CpuCore core;
   private final KeyLockerCpu cpu;
   private final SealedBackupFile backupFile;
@@ -53,7 +55,9 @@ public final class EmulatedPlatform implements AutoCloseable {
   private BackupRefusedException lastRestoreError;
 
   private EmulatedPlatform(PlatformConfig config) {
+    this.bootConfig = config;
     this.config = config;
+    this.nextBoot = config;
     this.core = new CpuCore(config.features());
     this.cpu = new KeyLockerCpu(core, 0);
     this.backupFile = new SealedBackupFile(config.backupFile());
@@ -420,10 +424,31 @@ public final class EmulatedPlatform implements AutoCloseable {
   }
 
   /**
-   * S5: a new boot; a new IWKey (old handles become useless), soft-disable cleared, backup taken.
+   * Sets the configuration the next {@link #reboot()} boots with: other CPU features (e.g. no
+   * backup MSRs), key source or NoBackup flag, as a firmware setting would. The state directory
+   * cannot change. Takes effect at the reboot, never while a boot lasts.
+   */
+  public synchronized void configureNextBoot(PlatformConfig next) {
+    if (!next.stateDir().equals(config.stateDir())) {
+      throw new IllegalArgumentException(
+          "the platform's state directory cannot change at a reboot");
+    }
+    nextBoot = next;
+  }
+
+  /** The configuration the next reboot will use. */
+  public synchronized PlatformConfig nextBootConfig() {
+    return nextBoot;
+  }
+
+  /**
+   * S5: a new boot with the {@linkplain #configureNextBoot next-boot configuration}; a new IWKey
+   * (old handles become useless), soft-disable cleared, backup taken.
    */
   public synchronized void reboot() {
     core.loseIwKey();
+    config = nextBoot;
+    core.rebootWith(config.features());
     armed.removeIf(PlatformFault::restoreFault);
     lastRestoreFailure = null;
     lastRestoreError = null;
@@ -451,8 +476,12 @@ public final class EmulatedPlatform implements AutoCloseable {
     return Set.copyOf(armed);
   }
 
+  /**
+   * Disarms every fault and makes the next reboot use the configuration of the first boot again.
+   */
   public synchronized void clearFaults() {
     armed.clear();
+    nextBoot = bootConfig;
   }
 
   public synchronized PlatformStatus status() {

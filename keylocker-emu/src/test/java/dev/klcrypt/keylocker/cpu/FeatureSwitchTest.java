@@ -137,4 +137,29 @@ class FeatureSwitchTest {
           .isInstanceOf(HandleRejectedException.class);
     }
   }
+
+  @Test
+  void featureSwitchesTakeEffectAtTheNextBootOnly() {
+    try (EmulatedPlatform p = boot(CpuFeatures.all())) {
+      p.configureNextBoot(p.config().withFeatures(CpuFeatures.all().withBackup(false)));
+      assertThat(p.cpu().cpuid().backupMsrs()).as("not before the reboot").isTrue();
+      p.reboot();
+      assertThat(p.cpu().cpuid().backupMsrs()).isFalse();
+      assertThat(p.suspend()).isFalse();
+      assertThat(p.resume().message()).contains("no backup MSRs");
+      assertThat(p.status().softDisabled()).isTrue();
+
+      p.configureNextBoot(p.config().withFeatures(CpuFeatures.all()).withNoBackup(true));
+      p.reboot();
+      assertThat(p.status().noBackup()).isTrue();
+      assertThat(p.suspend()).isFalse();
+      assertThat(p.resume().restored()).isFalse();
+
+      p.clearFaults(); // back to the first boot's configuration at the next reboot
+      p.reboot();
+      assertThat(p.status().noBackup()).isFalse();
+      assertThat(p.suspend()).isTrue();
+      assertThat(p.resume().restored()).isTrue();
+    }
+  }
 }
