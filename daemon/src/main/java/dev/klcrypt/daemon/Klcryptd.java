@@ -51,7 +51,8 @@ public final class Klcryptd implements Callable<Integer> {
       return 1;
     }
     CountDownLatch stop = new CountDownLatch(1);
-    TerminationSignals.onTermination(stop::countDown);
+    ProcessSignals.on(
+        "klcryptd termination (SIGTERM, SIGINT) handler", stop::countDown, "TERM", "INT");
     List<DaemonExtension> extensions = new ArrayList<>();
     ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
     Daemon daemon;

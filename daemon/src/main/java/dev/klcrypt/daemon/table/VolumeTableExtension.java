@@ -9,6 +9,7 @@ import dev.klcrypt.blockdev.kdf.Passphrase;
 import dev.klcrypt.blockdev.volume.Volume;
 import dev.klcrypt.daemon.DaemonContext;
 import dev.klcrypt.daemon.DaemonExtension;
+import dev.klcrypt.daemon.ProcessSignals;
 import dev.klcrypt.daemon.config.AuditLog;
 import dev.klcrypt.daemon.config.DaemonConfig;
 import dev.klcrypt.daemon.notify.SystemdNotifier;
@@ -116,7 +117,7 @@ public final class VolumeTableExtension implements DaemonExtension {
     AuditLog.tableLoaded(current.file(), openedByTable.size(), 0, 0, current.problems().size());
     TableHealth.loaded(context.runtimeDir(), current.problems().size());
     if (handleHangup) {
-      HangupSignal.onHangup(this::reloadAndNotify);
+      ProcessSignals.on("klcryptd reload (SIGHUP) handler", this::reloadAndNotify, "HUP");
     }
   }
 

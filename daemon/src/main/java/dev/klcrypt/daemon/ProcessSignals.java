@@ -3,18 +3,22 @@ package dev.klcrypt.daemon;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.util.List;
 
 /**
- * Routes SIGTERM and SIGINT to a callback instead of the JVM's default (run shutdown hooks, exit
- * 143), so the daemon can shut down in order and exit 0. Uses {@code sun.misc.Signal} (module
- * jdk.unsupported) reflectively: javac's proprietary-API warning cannot be suppressed and the build
- * runs with -Werror.
+ * Routes POSIX signals to a callback instead of the JVM's default: SIGTERM/SIGINT would run
+ * shutdown hooks and exit 143, SIGHUP ({@code systemctl reload}) would exit. Uses {@code
+ * sun.misc.Signal} (module jdk.unsupported) reflectively: javac's proprietary-API warning cannot be
+ * suppressed and the build runs with -Werror.
  */
-final class TerminationSignals {
-  private TerminationSignals() {}
+public final class ProcessSignals {
+  private ProcessSignals() {}
 
-  static void onTermination(Runnable action) {
+  /**
+   * Runs {@code action} on each of {@code signals} (names without "SIG", e.g. "TERM", "HUP").
+   *
+   * @param description what the handler is, for its {@code toString()}
+   */
+  public static void on(String description, Runnable action, String... signals) {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
@@ -27,18 +31,18 @@ final class TerminationSignals {
                 }
                 case "hashCode" -> System.identityHashCode(proxy);
                 case "equals" -> proxy == args[0];
-                case "toString" -> "klcryptd termination handler";
+                case "toString" -> description;
                 default -> null;
               };
       Object handler =
           Proxy.newProxyInstance(
-              TerminationSignals.class.getClassLoader(), new Class<?>[] {handlerType}, invocation);
+              ProcessSignals.class.getClassLoader(), new Class<?>[] {handlerType}, invocation);
       Method handle = signal.getMethod("handle", signal, handlerType);
-      for (String name : List.of("TERM", "INT")) {
+      for (String name : signals) {
         handle.invoke(null, signal.getConstructor(String.class).newInstance(name), handler);
       }
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot install SIGTERM/SIGINT handlers", e);
+      throw new IllegalStateException("cannot install the " + description, e);
     }
   }
 }
