@@ -18,6 +18,22 @@ public final class Tools {
   public record Result(int exit, String output) {}
 
   public static Result run(Path dir, String... cmd) {
+    Result r = runOnce(dir, cmd);
+    // qemu-img times PBKDF2 on thread CPU time at tick granularity and now and then fails with
+    // "Unable to get accurate CPU usage" before writing anything useful: that is qemu's benchmark,
+    // not the image, so try again (it overwrites the file).
+    for (int attempt = 1;
+        attempt < 5
+            && cmd[0].equals("qemu-img")
+            && r.exit() != 0
+            && r.output().contains("Unable to get accurate CPU usage");
+        attempt++) {
+      r = runOnce(dir, cmd);
+    }
+    return r;
+  }
+
+  private static Result runOnce(Path dir, String... cmd) {
     try {
       ProcessBuilder pb =
           new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true);
