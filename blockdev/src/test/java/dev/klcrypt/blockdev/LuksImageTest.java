@@ -80,15 +80,7 @@ class LuksImageTest {
       f.write(new byte[65536]);
     }
     LuksImage.headerRestore(img, csBackup);
-    Tools.ok(
-        dir,
-        "cryptsetup",
-        "open",
-        "--disable-locks",
-        "--test-passphrase",
-        "--key-file",
-        pw.toString(),
-        img.toString());
+    Tools.ok(dir, Tools.testPassphrase(img.toString(), pw.toString()));
   }
 
   @Test

@@ -60,26 +60,8 @@ class KlcryptMadeLuks2ImagesTest {
         .contains("kl-sub")
         .contains("sector: " + sector)
         .contains("PBKDF:      " + kdf);
-    Tools.ok(
-        dir,
-        "cryptsetup",
-        "open",
-        "--disable-locks",
-        "--test-passphrase",
-        "--key-file",
-        pw.toString(),
-        img.toString());
-    assertThat(
-            Tools.run(
-                    dir,
-                    "cryptsetup",
-                    "open",
-                    "--disable-locks",
-                    "--test-passphrase",
-                    "--key-file",
-                    img.toString(),
-                    img.toString())
-                .exit())
+    Tools.ok(dir, Tools.testPassphrase(img.toString(), pw.toString()));
+    assertThat(Tools.run(dir, Tools.testPassphrase(img.toString(), img.toString())).exit())
         .as("a wrong key file is refused by cryptsetup")
         .isNotZero();
 
@@ -158,27 +140,9 @@ class KlcryptMadeLuks2ImagesTest {
     try (Passphrase p = Passphrase.fromFile(pw)) {
       LuksImage.removeKey(img, p, TestCpu.cpu());
     }
-    assertThat(
-            Tools.run(
-                    dir,
-                    "cryptsetup",
-                    "open",
-                    "--disable-locks",
-                    "--test-passphrase",
-                    "--key-file",
-                    pw.toString(),
-                    img.toString())
-                .exit())
+    assertThat(Tools.run(dir, Tools.testPassphrase(img.toString(), pw.toString())).exit())
         .isNotZero();
-    Tools.ok(
-        dir,
-        "cryptsetup",
-        "open",
-        "--disable-locks",
-        "--test-passphrase",
-        "--key-file",
-        pw2.toString(),
-        img.toString());
+    Tools.ok(dir, Tools.testPassphrase(img.toString(), pw2.toString()));
     String dump = Tools.ok(dir, "cryptsetup", "luksDump", "--disable-locks", img.toString());
     assertThat(dump).doesNotContain("  0: luks2").contains("  1: luks2").contains("  2: luks2");
   }

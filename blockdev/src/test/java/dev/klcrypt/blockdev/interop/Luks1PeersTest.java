@@ -117,15 +117,7 @@ class Luks1PeersTest {
       v.flush();
     }
     Tools.ok(dir, "cryptsetup", "isLuks", "--type", "luks1", img.toString());
-    Tools.ok(
-        dir,
-        "cryptsetup",
-        "open",
-        "--disable-locks",
-        "--test-passphrase",
-        "--key-file",
-        pw.toString(),
-        img.toString());
+    Tools.ok(dir, Tools.testPassphrase(img.toString(), pw.toString()));
 
     Path viaQemu = dir.resolve("qemu.raw");
     Tools.ok(

@@ -53,6 +53,16 @@ public final class Tools {
     }
   }
 
+  /**
+   * The command line of {@code cryptsetup open --test-passphrase} (checks a passphrase without dm):
+   * image and key file as {@code toString()} forms.
+   */
+  public static String[] testPassphrase(String image, String keyFile) {
+    return new String[] {
+      "cryptsetup", "open", "--disable-locks", "--test-passphrase", "--key-file", keyFile, image
+    };
+  }
+
   /** Runs and requires exit 0; returns the output. */
   public static String ok(Path dir, String... cmd) {
     Result r = run(dir, cmd);
